@@ -1,0 +1,3 @@
+"""Commands: inspect (being written)."""
+
+commands = []

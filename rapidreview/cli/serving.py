@@ -1,0 +1,3 @@
+"""Commands: serving (being written)."""
+
+commands = []

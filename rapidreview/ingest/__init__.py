@@ -1,0 +1,125 @@
+"""Import files into a review: one reader per format, one writer for all.
+
+    results = import_files(db, ["export.xlsx"], ImportOptions(text=["What was good?"], id="ID"))
+
+Every call is one transaction: if any file fails, nothing from this call is kept.
+Re-importing a file with the same bytes changes nothing and says so.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Callable
+
+import sqlite_utils
+
+from .. import store
+from ..errors import InputError
+from .records import DocumentRecord, ImportOptions, Turn
+from .write import DocumentWriter
+
+__all__ = ["import_files", "ImportOptions", "ImportResult", "DocumentRecord", "Turn", "detect_format", "FORMATS"]
+
+# extension -> (module, reader function name)
+FORMATS = {
+    "csv": ("survey", "read_delimited"),
+    "tsv": ("survey", "read_delimited"),
+    "tab": ("survey", "read_delimited"),
+    "xlsx": ("survey", "read_xlsx"),
+    "txt": ("transcripts", "read_text"),
+    "md": ("transcripts", "read_text"),
+    "docx": ("transcripts", "read_docx"),
+    "vtt": ("transcripts", "read_vtt"),
+    "srt": ("transcripts", "read_srt"),
+}
+
+
+@dataclass
+class ImportResult:
+    path: str
+    source_id: int | None
+    format: str
+    skipped: bool = False  # True: the same file was already imported
+    counts: dict = field(default_factory=dict)
+
+    def message(self) -> str:
+        if self.skipped:
+            return f"{self.path}: already imported as source {self.source_id}; nothing changed."
+        c = self.counts
+        return (f"{self.path}: {c['documents']} documents ({c['answered']} answered), {c['segments']} segments, "
+                f"{c['respondents']} new respondents, {c['attributes']} attribute values, {c['codings']} codings")
+
+
+def detect_format(path: Path) -> str:
+    ext = path.suffix.lower().lstrip(".")
+    if ext not in FORMATS:
+        known = ", ".join(f".{e}" for e in FORMATS)
+        raise InputError(f"unsupported file type {path.suffix or '(none)'!r}. rapidreview imports {known}.", path=path)
+    return ext
+
+
+def reader_for(fmt: str) -> Callable:
+    import importlib
+
+    module, func = FORMATS[fmt]
+    return getattr(importlib.import_module(f".{module}", __name__), func)
+
+
+def sha256_of(path: Path) -> str:
+    h = hashlib.sha256()
+    with open(path, "rb") as f:
+        while chunk := f.read(1 << 20):
+            h.update(chunk)
+    return h.hexdigest()
+
+
+def import_files(db: sqlite_utils.Database, paths, options: ImportOptions | None = None,
+                 on_progress: Callable[[str, int], None] | None = None) -> list[ImportResult]:
+    """Import each file; all in one transaction. `on_progress(path, documents_done)`."""
+    options = options or ImportOptions()
+    paths = [Path(p) for p in paths]
+    for path in paths:
+        if not path.is_file():
+            raise InputError("no such file. Check the path (quote names with spaces).", path=path)
+        detect_format(path)
+    results = []
+    with store.transaction(db):
+        for path in paths:
+            results.append(_import_one(db, path, options, on_progress))
+    return results
+
+
+def _import_one(db, path: Path, options: ImportOptions, on_progress) -> ImportResult:
+    fmt = detect_format(path)
+    digest = sha256_of(path)
+    existing = db.execute("SELECT id FROM sources WHERE sha256 = ?", [digest]).fetchone()
+    if existing:
+        return ImportResult(str(path), existing[0], fmt, skipped=True)
+    source_id = db.execute(
+        "INSERT INTO sources (path, name, sha256, format, options, imported_at, batch) VALUES (?, ?, ?, ?, ?, ?, ?)",
+        [str(path), path.name, digest, fmt, json.dumps(options.to_dict(), ensure_ascii=False), store.now(), options.wave],
+    ).lastrowid
+    writer = DocumentWriter(db, source_id, path)
+    records = reader_for(fmt)(path, options)
+    if options.wave or options.set_attrs:
+        records = _with_constant_attributes(records, options)
+    for done in writer.write(records):
+        if on_progress:
+            on_progress(str(path), done)
+    if writer.counts["documents"] == 0:
+        raise InputError("no documents found: the file has no data rows or no text.", path=path)
+    db.execute("UPDATE sources SET n_documents = ? WHERE id = ?", [writer.counts["documents"], source_id])
+    store.log_event(db, "import", {"source_id": source_id, "path": str(path), "format": fmt, **writer.counts})
+    return ImportResult(str(path), source_id, fmt, counts=dict(writer.counts))
+
+
+def _with_constant_attributes(records, options: ImportOptions):
+    constant = dict(options.set_attrs)
+    if options.wave:
+        constant.setdefault("wave", options.wave)
+    for record in records:
+        record.attributes = {**constant, **record.attributes}
+        yield record

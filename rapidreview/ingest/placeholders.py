@@ -1,0 +1,33 @@
+"""Answers that are not answers: "Did not answer", "N/A", "-", "nothing"...
+
+They are kept as documents (the respondent was asked; denominators need them) but
+marked unanswered, so they are not segmented, coded or clustered.
+"""
+
+from __future__ import annotations
+
+import re
+
+DEFAULT_PLACEHOLDERS = [
+    "did not answer", "no answer", "not answered", "n/a", "na", "n.a.", "-", "--", "---",
+    ".", "..", "...", "?", "x", "nothing", "none", "nil", "no comment", "no comments",
+    "not applicable", "prefer not to say", "blank", "null",
+]
+
+_TRIM = re.compile(r"^[\s\u00a0\"'.!,;:]+|[\s\u00a0\"'.!,;:]+$")
+
+
+def normalise(text: str) -> str:
+    return re.sub(r"\s+", " ", _TRIM.sub("", text.casefold()))
+
+
+def placeholder_set(placeholders: list[str] | None) -> frozenset[str]:
+    chosen = DEFAULT_PLACEHOLDERS if placeholders is None else placeholders
+    # Punctuation-only placeholders ("-", "...") normalise to "" and are caught as empty.
+    return frozenset(normalise(p) for p in chosen)
+
+
+def is_answer(text: str, placeholders: frozenset[str]) -> bool:
+    """False for empty text and placeholders (compared without case, spaces and end punctuation)."""
+    norm = normalise(text)
+    return bool(norm) and norm not in placeholders

@@ -1,0 +1,194 @@
+"""Turn a reader's DocumentRecords into rows: sources, respondents, documents,
+attributes, segments (with full-text search) and imported codings.
+
+Streams: records are written in batches, so memory stays flat however long the file.
+The caller wraps the whole command in one transaction (all or nothing).
+"""
+
+from __future__ import annotations
+
+import json
+from itertools import islice
+
+import sqlite_utils
+
+from .. import store
+from ..errors import InputError
+from ..nlp import sentence_spans
+from ..suggest import nearest
+from .records import DocumentRecord
+
+BATCH = 2000
+LONG_TURN_CHARS = 500  # transcript turns longer than this are split into sentences
+IMPORT_CODER = "import"
+IMPORTED_CODEBOOK = "imported"
+
+
+class DocumentWriter:
+    """Writes the records of one source. `write(records)` yields counts as it goes."""
+
+    def __init__(self, db: sqlite_utils.Database, source_id: int, path):
+        self.db, self.source_id, self.path = db, source_id, path
+        self.respondent_ids: dict[str, int] = {}
+        self.code_ids: dict[str, int] = {}
+        self.seen: dict[str, int | None] = {}  # external_id -> row, to name duplicates
+        self.created_at = store.now()
+        self.next_doc_id = (db.execute("SELECT max(id) FROM documents").fetchone()[0] or 0) + 1
+        self.next_seg_id = (db.execute("SELECT max(id) FROM segments").fetchone()[0] or 0) + 1
+        self.counts = {"documents": 0, "answered": 0, "segments": 0, "attributes": 0, "codings": 0, "respondents": 0}
+
+    def write(self, records):
+        """Write all records, yielding the running document count after each batch."""
+        records = iter(records)
+        while batch := list(islice(records, BATCH)):
+            self._write_batch(batch)
+            yield self.counts["documents"]
+
+    def _write_batch(self, batch: list[DocumentRecord]) -> None:
+        docs, attrs, codings = [], [], []
+        segment_rows = self._segments(batch)
+        for record, doc_segments in zip(batch, segment_rows):
+            self._check_unique(record)
+            doc_id = self.next_doc_id
+            self.next_doc_id += 1
+            docs.append((
+                doc_id, self.source_id, record.external_id, self._respondent(record.respondent),
+                record.question, record.date, record.kind, record.title, record.text,
+                int(record.answered), record.row, json.dumps(record.meta, ensure_ascii=False),
+            ))
+            attrs.extend((doc_id, name, value) for name, value in record.attributes.items())
+            for seg in doc_segments:
+                seg[0] = doc_id
+            codings.extend(self._codings(record, doc_id, doc_segments))
+            self.counts["answered"] += record.answered
+        segments = [seg for doc_segments in segment_rows for seg in doc_segments]
+        seg_rows = []
+        for seg in segments:
+            seg_rows.append((self.next_seg_id, *seg))
+            self.next_seg_id += 1
+        by_span = {(s[1], s[5], s[6]): s[0] for s in seg_rows}
+        codings = [(by_span.get(c[:3]), *c) for c in codings]
+        store.insert_many(self.db, "documents", [
+            "id", "source_id", "external_id", "respondent_id", "question", "date", "kind",
+            "title", "text", "answered", "row", "meta"], docs)
+        store.insert_many(self.db, "attributes", ["document_id", "name", "value"], attrs)
+        store.insert_many(self.db, "segments", [
+            "id", "document_id", "seq", "speaker", "role", "start", "end", "t_start", "t_end", "text"], seg_rows)
+        store.insert_many(self.db, "segments_fts", ["rowid", "text"], ((s[0], s[-1]) for s in seg_rows))
+        store.insert_many(self.db, "codings", [
+            "segment_id", "document_id", "start", "end", "code_id", "coder", "origin", "status", "created_at"], codings)
+        for key, n in (("documents", len(docs)), ("attributes", len(attrs)),
+                       ("segments", len(seg_rows)), ("codings", len(codings))):
+            self.counts[key] += n
+
+    def _check_unique(self, record: DocumentRecord) -> None:
+        if record.external_id in self.seen:
+            first = self.seen[record.external_id]
+            what = (f"respondent {record.respondent!r} answers question {record.question!r} twice"
+                    if record.respondent and record.question else f"id {record.external_id!r} appears twice")
+            raise InputError(
+                f"{what} (first at row {first}). Each answer needs a unique id: check the id column "
+                "or remove the duplicate row.", path=self.path, row=record.row)
+        self.seen[record.external_id] = record.row
+
+    def _respondent(self, external_id: str | None) -> int | None:
+        if not external_id:
+            return None
+        if external_id not in self.respondent_ids:
+            row = self.db.execute("SELECT id FROM respondents WHERE external_id = ?", [external_id]).fetchone()
+            if row is None:
+                cursor = self.db.execute(
+                    "INSERT INTO respondents (external_id, created_at) VALUES (?, ?)", [external_id, self.created_at])
+                row = (cursor.lastrowid,)
+                self.counts["respondents"] += 1
+            self.respondent_ids[external_id] = row[0]
+        return self.respondent_ids[external_id]
+
+    def _segments(self, batch: list[DocumentRecord]) -> list[list[list]]:
+        """Per record, its segment rows (document id filled in later)."""
+        out = []
+        long_turns = []  # (record index, turn) pairs to split into sentences with spaCy
+        for i, record in enumerate(batch):
+            rows = []
+            if record.answered:
+                for turn in (record.turns or [None]):
+                    start, end = (turn.start, turn.end) if turn else (0, len(record.text))
+                    start, end = _strip(record.text, start, end)
+                    if end <= start:
+                        continue
+                    if turn and end - start > LONG_TURN_CHARS:
+                        long_turns.append((i, turn, start, end, len(rows)))
+                    rows.append(_segment_row(record, turn, start, end))
+            out.append(rows)
+        if long_turns:
+            texts = (batch[i].text[s:e] for i, _, s, e, _ in long_turns)
+            splits = list(sentence_spans(texts))
+            for (i, turn, s, e, pos), sents in reversed(list(zip(long_turns, splits))):
+                rows = [_segment_row(batch[i], turn, *_strip(batch[i].text, s + a, s + b))
+                        for a, b in sents if batch[i].text[s + a:s + b].strip()]
+                out[i][pos:pos + 1] = rows
+        for rows in out:
+            for seq, row in enumerate(rows):
+                row[1] = seq
+        return out
+
+    def _codings(self, record: DocumentRecord, doc_id: int, doc_segments):
+        if not record.codes:
+            return []
+        # A whole-answer coding covers the answer's one segment, or the whole text.
+        start, end = (doc_segments[0][4], doc_segments[0][5]) if len(doc_segments) == 1 else (0, len(record.text))
+        return [(doc_id, start, end, self._code(name, record), IMPORT_CODER, "import", "accepted", self.created_at)
+                for name in dict.fromkeys(record.codes)]
+
+    def _code(self, name: str, record: DocumentRecord) -> int:
+        if name not in self.code_ids:
+            self.code_ids[name] = resolve_code(self.db, name, path=self.path, row=record.row)
+        return self.code_ids[name]
+
+
+def resolve_code(db: sqlite_utils.Database, name: str, *, path=None, row=None) -> int:
+    """The id of the code called `name`. With no codebook loaded, codes found in an
+    import are created in an 'imported' codebook; with one loaded, they must exist."""
+    hit = db.execute(
+        "SELECT id FROM codes WHERE name = ? COLLATE NOCASE AND archived = 0 ORDER BY id LIMIT 1", [name]
+    ).fetchone()
+    if hit:
+        return hit[0]
+    loaded = [r[0] for r in db.execute("SELECT name FROM codebooks WHERE name != ?", [IMPORTED_CODEBOOK])]
+    if loaded:
+        names = [r[0] for r in db.execute("SELECT name FROM codes WHERE archived = 0")]
+        close = nearest(name, names)
+        hint = f" Nearest: {', '.join(repr(c) for c in close)}." if close else ""
+        raise InputError(
+            f"code {name!r} is not in the loaded codebook ({', '.join(loaded)}).{hint} "
+            "Add it to the codebook and load it again, or fix the name in the file.", path=path, row=row)
+    book = db.execute("SELECT id FROM codebooks WHERE name = ?", [IMPORTED_CODEBOOK]).fetchone()
+    if book is None:
+        book = (db.execute("INSERT INTO codebooks (name, created_at) VALUES (?, ?)",
+                           [IMPORTED_CODEBOOK, store.now()]).lastrowid,)
+    key = _unique_key(db, book[0], name)
+    return db.execute("INSERT INTO codes (codebook_id, key, name) VALUES (?, ?, ?)", [book[0], key, name]).lastrowid
+
+
+def _unique_key(db, codebook_id: int, name: str) -> str:
+    base = "".join(c if c.isalnum() else "-" for c in name.casefold()).strip("-")
+    base = "-".join(filter(None, base.split("-"))) or "code"
+    key, n = base, 1
+    while db.execute("SELECT 1 FROM codes WHERE codebook_id = ? AND key = ?", [codebook_id, key]).fetchone():
+        n += 1
+        key = f"{base}-{n}"
+    return key
+
+
+def _segment_row(record: DocumentRecord, turn, start: int, end: int) -> list:
+    # [document_id, seq, speaker, role, start, end, t_start, t_end, text]
+    return [None, 0, turn.speaker if turn else None, turn.role if turn else "participant", start, end,
+            turn.t_start if turn else None, turn.t_end if turn else None, record.text[start:end]]
+
+
+def _strip(text: str, start: int, end: int) -> tuple[int, int]:
+    while start < end and text[start].isspace():
+        start += 1
+    while end > start and text[end - 1].isspace():
+        end -= 1
+    return start, end

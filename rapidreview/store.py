@@ -1,0 +1,335 @@
+"""The review database: schema, migrations, connections and transactions.
+
+This is the only module that knows the table layouts. Everything else asks it for
+rows or hands it records. One SQLite file per review; WAL so the workbench can read
+while an import writes; foreign keys on; every write in one transaction.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import datetime as dt
+import json
+import os
+import shutil
+import sqlite3
+from pathlib import Path
+
+import sqlite_utils
+from sqlite_utils.migrations import Migrations
+
+from .errors import StoreError
+
+migrations = Migrations("rapidreview")
+
+APP_ID = 0x52525631  # "RRV1": marks a file as a rapidreview database
+
+
+def now() -> str:
+    return dt.datetime.now(dt.timezone.utc).isoformat(timespec="seconds")
+
+
+# ---------------------------------------------------------------- connection
+
+
+def open_review(path, *, create: bool = True, migrate: bool = True) -> sqlite_utils.Database:
+    """Open (and create or migrate) a review database at `path`."""
+    path = Path(path)
+    exists = path.exists() and path.stat().st_size > 0
+    if not exists and not create:
+        raise StoreError(f"{path}: no such review database. Create one with `rapidreview import {path} FILE`.")
+    if exists:
+        _check_is_sqlite(path)
+    conn = sqlite3.connect(str(path), timeout=30, check_same_thread=False)
+    db = sqlite_utils.Database(conn)
+    configure(db)
+    if migrate:
+        _migrate(db, path if exists else None)
+    return db
+
+
+def configure(db: sqlite_utils.Database) -> None:
+    """Connection settings every connection to a review needs (CLI or Datasette)."""
+    db.execute("PRAGMA foreign_keys = ON")
+    db.execute("PRAGMA busy_timeout = 30000")
+    if db.execute("PRAGMA journal_mode").fetchone()[0] != "wal":
+        db.execute("PRAGMA journal_mode = WAL")
+    db.execute("PRAGMA synchronous = NORMAL")
+
+
+def _check_is_sqlite(path: Path) -> None:
+    with open(path, "rb") as f:
+        head = f.read(16)
+    if head != b"SQLite format 3\x00":
+        raise StoreError(f"{path} is not a SQLite database. Give a new file name or an existing review.db.")
+
+
+def _migrate(db: sqlite_utils.Database, existing: Path | None) -> None:
+    applied = migrations.applied(db) if existing else []
+    pending = migrations.pending(db)
+    if not pending:
+        return
+    known = {m.name for m in migrations._migrations}
+    if any(m.name not in known for m in applied):
+        raise StoreError("This review was written by a newer rapidreview. Upgrade rapidreview to open it.")
+    if existing is not None and applied:
+        # Taguette's habit: keep a copy before changing the schema of a user's file.
+        backup = existing.with_name(existing.name + ".bak")
+        with sqlite3.connect(str(backup)) as dest:
+            db.conn.backup(dest)
+        dest.close()
+    migrations.apply(db)
+    db.execute(f"PRAGMA application_id = {APP_ID}")
+
+
+@contextlib.contextmanager
+def transaction(db: sqlite_utils.Database):
+    """All or nothing. Outermost: BEGIN IMMEDIATE (takes the write lock up front, so
+    two writers queue instead of failing); nested: a savepoint via `db.atomic()`."""
+    if db.conn.in_transaction:
+        with db.atomic():
+            yield db
+        return
+    db.execute("BEGIN IMMEDIATE")
+    try:
+        yield db
+    except BaseException:
+        if db.conn.in_transaction:
+            db.execute("ROLLBACK")
+        raise
+    else:
+        db.execute("COMMIT")
+
+
+def log_event(db: sqlite_utils.Database, action: str, payload: dict | None = None, actor: str | None = None) -> None:
+    """Append to the event log: who did what, when. Never updated or deleted."""
+    db.execute(
+        "INSERT INTO events (at, actor, action, payload) VALUES (?, ?, ?, ?)",
+        [now(), actor or default_actor(), action, json.dumps(payload or {}, ensure_ascii=False, default=str)],
+    )
+
+
+def default_actor() -> str:
+    return os.environ.get("RAPIDREVIEW_USER") or os.environ.get("USER") or "unknown"
+
+
+def insert_many(db: sqlite_utils.Database, table: str, columns: list[str], rows) -> int:
+    """Fast path for bulk inserts: one prepared statement, executemany."""
+    sql = 'INSERT INTO "{}" ({}) VALUES ({})'.format(
+        table, ", ".join(f'"{c}"' for c in columns), ", ".join("?" * len(columns))
+    )
+    cursor = db.conn.executemany(sql, rows)
+    return cursor.rowcount
+
+
+# ---------------------------------------------------------------- schema
+
+SCHEMA_001 = """
+CREATE TABLE sources (
+    id INTEGER PRIMARY KEY,
+    path TEXT NOT NULL,             -- as given by the user
+    name TEXT NOT NULL,             -- file name, for display
+    sha256 TEXT NOT NULL UNIQUE,    -- same bytes => same source: imports are idempotent
+    format TEXT NOT NULL,           -- csv, tsv, xlsx, txt, md, docx, vtt, srt, ...
+    options TEXT NOT NULL DEFAULT '{}',  -- JSON: the column mapping and options used
+    imported_at TEXT NOT NULL,
+    batch TEXT,                     -- wave or batch label
+    n_documents INTEGER NOT NULL DEFAULT 0
+);
+
+CREATE TABLE respondents (
+    id INTEGER PRIMARY KEY,
+    external_id TEXT NOT NULL UNIQUE,  -- the survey's respondent id, or a transcript participant
+    consent INTEGER NOT NULL DEFAULT 1,
+    withdrawn INTEGER NOT NULL DEFAULT 0,
+    created_at TEXT NOT NULL
+);
+
+CREATE TABLE documents (
+    id INTEGER PRIMARY KEY,
+    source_id INTEGER NOT NULL REFERENCES sources(id) ON DELETE CASCADE,
+    external_id TEXT NOT NULL,
+    respondent_id INTEGER REFERENCES respondents(id),
+    question TEXT,
+    date TEXT,                      -- ISO 8601 date where one was given
+    kind TEXT NOT NULL CHECK (kind IN ('survey', 'transcript', 'document')),
+    title TEXT,
+    text TEXT NOT NULL,             -- exactly as imported; everything else is offsets into it
+    answered INTEGER NOT NULL DEFAULT 1,  -- 0: empty or a placeholder such as "Did not answer"
+    row INTEGER,                    -- row or line in the source file
+    meta TEXT NOT NULL DEFAULT '{}',
+    UNIQUE (source_id, external_id)
+);
+CREATE INDEX documents_respondent ON documents(respondent_id);
+CREATE INDEX documents_question ON documents(question);
+CREATE INDEX documents_date ON documents(date);
+
+CREATE TABLE attributes (
+    id INTEGER PRIMARY KEY,
+    document_id INTEGER NOT NULL REFERENCES documents(id) ON DELETE CASCADE,
+    name TEXT NOT NULL,
+    value TEXT,
+    UNIQUE (document_id, name)
+);
+CREATE INDEX attributes_name_value ON attributes(name, value);
+
+CREATE TABLE segments (
+    id INTEGER PRIMARY KEY,
+    document_id INTEGER NOT NULL REFERENCES documents(id) ON DELETE CASCADE,
+    seq INTEGER NOT NULL,
+    speaker TEXT,
+    role TEXT NOT NULL DEFAULT 'participant' CHECK (role IN ('participant', 'interviewer', 'facilitator', 'other')),
+    start INTEGER NOT NULL,
+    "end" INTEGER NOT NULL,
+    t_start REAL,                   -- seconds from the start of a recording
+    t_end REAL,
+    text TEXT NOT NULL,             -- copy of documents.text[start:end], for search
+    UNIQUE (document_id, seq),
+    CHECK (start >= 0 AND "end" >= start)
+);
+CREATE INDEX segments_document ON segments(document_id);
+
+CREATE VIRTUAL TABLE segments_fts USING fts5(text, content='segments', content_rowid='id', tokenize='porter unicode61');
+CREATE TRIGGER segments_fts_delete AFTER DELETE ON segments BEGIN
+    INSERT INTO segments_fts(segments_fts, rowid, text) VALUES ('delete', old.id, old.text);
+END;
+CREATE TRIGGER segments_fts_update AFTER UPDATE OF text ON segments BEGIN
+    INSERT INTO segments_fts(segments_fts, rowid, text) VALUES ('delete', old.id, old.text);
+    INSERT INTO segments_fts(rowid, text) VALUES (new.id, new.text);
+END;
+
+CREATE TABLE codebooks (
+    id INTEGER PRIMARY KEY,
+    name TEXT NOT NULL UNIQUE,
+    path TEXT,
+    created_at TEXT NOT NULL
+);
+
+CREATE TABLE codebook_versions (
+    id INTEGER PRIMARY KEY,
+    codebook_id INTEGER NOT NULL REFERENCES codebooks(id) ON DELETE CASCADE,
+    version INTEGER NOT NULL,
+    sha256 TEXT NOT NULL,
+    content TEXT NOT NULL,          -- the codebook as loaded (JSON)
+    created_at TEXT NOT NULL,
+    UNIQUE (codebook_id, version)
+);
+
+CREATE TABLE codes (
+    id INTEGER PRIMARY KEY,
+    codebook_id INTEGER NOT NULL REFERENCES codebooks(id) ON DELETE CASCADE,
+    key TEXT NOT NULL,              -- stable across renames
+    name TEXT NOT NULL,
+    parent_id INTEGER REFERENCES codes(id),
+    description TEXT,
+    include TEXT,
+    exclude TEXT,
+    examples TEXT NOT NULL DEFAULT '[]',
+    rules TEXT NOT NULL DEFAULT '{}',
+    colour TEXT,
+    archived INTEGER NOT NULL DEFAULT 0,
+    UNIQUE (codebook_id, key)
+);
+CREATE INDEX codes_name ON codes(name);
+
+CREATE TABLE codings (
+    id INTEGER PRIMARY KEY,
+    document_id INTEGER NOT NULL REFERENCES documents(id) ON DELETE CASCADE,
+    segment_id INTEGER REFERENCES segments(id) ON DELETE CASCADE,
+    start INTEGER NOT NULL,
+    "end" INTEGER NOT NULL,
+    code_id INTEGER NOT NULL REFERENCES codes(id),
+    coder TEXT NOT NULL,
+    origin TEXT NOT NULL CHECK (origin IN ('manual', 'rule', 'model', 'import')),
+    status TEXT NOT NULL DEFAULT 'accepted' CHECK (status IN ('suggested', 'accepted', 'rejected')),
+    confidence REAL,
+    model_version TEXT,
+    rule TEXT,
+    created_at TEXT NOT NULL,
+    UNIQUE (document_id, start, "end", code_id, coder)
+);
+CREATE INDEX codings_code ON codings(code_id, status);
+CREATE INDEX codings_segment ON codings(segment_id);
+
+CREATE TABLE theme_runs (
+    id INTEGER PRIMARY KEY,
+    created_at TEXT NOT NULL,
+    params TEXT NOT NULL DEFAULT '{}',
+    versions TEXT NOT NULL DEFAULT '{}',
+    n_segments INTEGER,
+    label TEXT
+);
+
+CREATE TABLE themes (
+    id INTEGER PRIMARY KEY,
+    run_id INTEGER NOT NULL REFERENCES theme_runs(id) ON DELETE CASCADE,
+    number INTEGER NOT NULL,
+    label TEXT NOT NULL,
+    key_terms TEXT NOT NULL DEFAULT '[]',
+    size INTEGER NOT NULL DEFAULT 0,
+    quotes TEXT NOT NULL DEFAULT '[]',
+    is_other INTEGER NOT NULL DEFAULT 0,
+    UNIQUE (run_id, number)
+);
+
+CREATE TABLE theme_members (
+    theme_id INTEGER NOT NULL REFERENCES themes(id) ON DELETE CASCADE,
+    segment_id INTEGER NOT NULL REFERENCES segments(id) ON DELETE CASCADE,
+    weight REAL,
+    PRIMARY KEY (theme_id, segment_id)
+);
+CREATE INDEX theme_members_segment ON theme_members(segment_id);
+
+CREATE TABLE redactions (
+    id INTEGER PRIMARY KEY,
+    document_id INTEGER NOT NULL REFERENCES documents(id) ON DELETE CASCADE,
+    start INTEGER NOT NULL,
+    "end" INTEGER NOT NULL,
+    kind TEXT NOT NULL,
+    replacement TEXT NOT NULL,
+    detector TEXT NOT NULL,
+    reviewed TEXT,                  -- NULL, 'confirmed' or 'undone'
+    created_at TEXT NOT NULL,
+    UNIQUE (document_id, start, "end", kind)
+);
+
+CREATE TABLE events (
+    id INTEGER PRIMARY KEY,
+    at TEXT NOT NULL,
+    actor TEXT NOT NULL,
+    action TEXT NOT NULL,
+    payload TEXT NOT NULL DEFAULT '{}'
+);
+
+CREATE TABLE memos (
+    id INTEGER PRIMARY KEY,
+    target TEXT NOT NULL CHECK (target IN ('document', 'segment', 'code', 'theme', 'review')),
+    target_id INTEGER,
+    author TEXT NOT NULL,
+    text TEXT NOT NULL,
+    created_at TEXT NOT NULL
+);
+
+CREATE VIEW respondent_attributes AS
+    SELECT DISTINCT d.respondent_id, a.name, a.value
+    FROM attributes a JOIN documents d ON d.id = a.document_id
+    WHERE d.respondent_id IS NOT NULL;
+"""
+
+
+@migrations(name="001_initial")
+def _m001_initial(db: sqlite_utils.Database) -> None:
+    for statement in _statements(SCHEMA_001):
+        db.execute(statement)
+
+
+def _statements(script: str):
+    """Split a schema script into statements (triggers contain ';' inside BEGIN...END)."""
+    buf = []
+    for line in script.splitlines():
+        line_clean = line.split("--", 1)[0].rstrip() if not line.strip().startswith("INSERT") else line
+        buf.append(line_clean)
+        joined = "\n".join(buf).strip()
+        if joined and sqlite3.complete_statement(joined):
+            yield joined
+            buf = []
