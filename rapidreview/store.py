@@ -333,3 +333,114 @@ def _statements(script: str):
         if joined and sqlite3.complete_statement(joined):
             yield joined
             buf = []
+
+
+SCHEMA_030 = """
+ALTER TABLE codebooks ADD COLUMN description TEXT;
+ALTER TABLE codebooks ADD COLUMN credit TEXT;
+ALTER TABLE codebook_versions ADD COLUMN label TEXT;           -- the file's own `version:` label
+ALTER TABLE codebook_versions ADD COLUMN changes TEXT NOT NULL DEFAULT '{}';  -- JSON summary of the diff
+ALTER TABLE codebook_versions ADD COLUMN loaded_by TEXT;
+ALTER TABLE codebook_versions ADD COLUMN source TEXT;          -- path or operation (merge, split, archive)
+ALTER TABLE codes ADD COLUMN group_name TEXT;                  -- cross-tree label, e.g. 'sentiment'
+ALTER TABLE codes ADD COLUMN codable INTEGER NOT NULL DEFAULT 1;  -- 0: a category heading only
+ALTER TABLE codes ADD COLUMN position INTEGER NOT NULL DEFAULT 0; -- order among siblings
+ALTER TABLE codes ADD COLUMN guid TEXT;                        -- REFI-QDA GUID, stable per code
+ALTER TABLE codes ADD COLUMN merged_into INTEGER REFERENCES codes(id);
+ALTER TABLE codes ADD COLUMN created_version INTEGER;          -- codebook version that added it
+CREATE UNIQUE INDEX codes_guid ON codes(codebook_id, guid) WHERE guid IS NOT NULL;
+CREATE INDEX codes_parent ON codes(parent_id);
+"""
+
+
+@migrations(name="030_codebooks")
+def _m030_codebooks(db: sqlite_utils.Database) -> None:
+    for statement in _statements(SCHEMA_030):
+        db.execute(statement)
+
+
+SCHEMA_020 = """
+CREATE TABLE models (
+    id INTEGER PRIMARY KEY,
+    version TEXT NOT NULL UNIQUE,       -- recorded on every suggestion it makes (codings.model_version)
+    created_at TEXT NOT NULL,
+    fingerprint TEXT NOT NULL,          -- sha256 of the training set: units, texts and codes
+    params TEXT NOT NULL DEFAULT '{}',  -- features and learner settings
+    codes TEXT NOT NULL DEFAULT '[]',   -- per code: id, name, positives, threshold, calibration, CV scores
+    refused TEXT NOT NULL DEFAULT '[]', -- codes with too few examples, and how many more each needs
+    scores TEXT NOT NULL DEFAULT '{}',  -- cross-validated micro/macro F1
+    versions TEXT NOT NULL DEFAULT '{}',
+    n_units INTEGER NOT NULL DEFAULT 0,
+    fit_seconds REAL,
+    trained_by TEXT
+);
+ALTER TABLE codings ADD COLUMN decided_by TEXT;   -- who accepted or rejected a suggestion
+ALTER TABLE codings ADD COLUMN decided_at TEXT;
+CREATE TABLE coder_documents (
+    document_id INTEGER NOT NULL REFERENCES documents(id) ON DELETE CASCADE,
+    coder TEXT NOT NULL,                -- this coder read the whole document: uncoded text is a decision
+    created_at TEXT NOT NULL,
+    PRIMARY KEY (document_id, coder)
+);
+CREATE INDEX codings_document ON codings(document_id, code_id);
+"""
+
+
+@migrations(name="020_coding")
+def _m020_coding(db: sqlite_utils.Database) -> None:
+    for statement in _statements(SCHEMA_020):
+        db.execute(statement)
+
+
+SCHEMA_040 = """
+ALTER TABLE theme_runs ADD COLUMN seed INTEGER;
+ALTER TABLE theme_runs ADD COLUMN k INTEGER;
+ALTER TABLE theme_runs ADD COLUMN selection TEXT NOT NULL DEFAULT '{}';  -- JSON: question, where, dates, wave, within
+ALTER TABLE theme_runs ADD COLUMN details TEXT NOT NULL DEFAULT '{}';    -- JSON: k choice, stability, excluded, edits re-applied
+ALTER TABLE theme_runs ADD COLUMN actor TEXT;
+ALTER TABLE themes ADD COLUMN kind TEXT NOT NULL DEFAULT 'theme' CHECK (kind IN ('theme', 'other', 'not-english'));
+ALTER TABLE themes ADD COLUMN auto_label TEXT;                 -- the model's label; `label` may be a person's
+ALTER TABLE themes ADD COLUMN share REAL;                      -- size / segments in the run
+ALTER TABLE themes ADD COLUMN phrases TEXT NOT NULL DEFAULT '[]';
+ALTER TABLE themes ADD COLUMN details TEXT NOT NULL DEFAULT '{}';  -- JSON: sentiment mix, overlapping codes, breakdowns
+ALTER TABLE themes ADD COLUMN origin TEXT NOT NULL DEFAULT 'model';  -- model, merge, split
+CREATE INDEX themes_run ON themes(run_id);
+
+CREATE TABLE theme_edits (
+    id INTEGER PRIMARY KEY,
+    run_id INTEGER REFERENCES theme_runs(id) ON DELETE SET NULL,  -- the run a person edited
+    action TEXT NOT NULL CHECK (action IN ('merge', 'split', 'rename')),
+    members TEXT NOT NULL DEFAULT '[]',  -- JSON: segment ids of each theme involved, to find it again in later runs
+    value TEXT,                          -- rename: the new label; split: the number of parts
+    actor TEXT NOT NULL,
+    created_at TEXT NOT NULL
+);
+
+CREATE VIEW theme_assignments AS
+    SELECT t.run_id, t.number AS theme, t.label, t.kind, m.segment_id, m.weight, s.document_id, s.start, s."end"
+    FROM theme_members m JOIN themes t ON t.id = m.theme_id JOIN segments s ON s.id = m.segment_id;
+"""
+
+
+@migrations(name="040_themes")
+def _m040_themes(db: sqlite_utils.Database) -> None:
+    for statement in _statements(SCHEMA_040):
+        db.execute(statement)
+
+
+SCHEMA_010 = """
+CREATE TABLE redaction_scans (
+    document_id INTEGER PRIMARY KEY REFERENCES documents(id) ON DELETE CASCADE,
+    scanned_at TEXT NOT NULL,
+    detectors TEXT NOT NULL,        -- version and config fingerprint of the scan
+    n_spans INTEGER NOT NULL DEFAULT 0
+);
+CREATE INDEX redactions_document ON redactions(document_id, start);
+"""
+
+
+@migrations(name="010_privacy")
+def _m010_privacy(db: sqlite_utils.Database) -> None:
+    # Which documents the detectors have read: publish refuses until every one has been.
+    for statement in _statements(SCHEMA_010):
+        db.execute(statement)

@@ -23,32 +23,57 @@ def _set_attrs(ctx, param, values):
     return out
 
 
+def _delimiter(ctx, param, value):
+    if value is None:
+        return None
+    value = {"tab": "\t", "\\t": "\t", "comma": ",", "semicolon": ";", "pipe": "|"}.get(value.lower(), value)
+    if len(value) != 1:
+        raise click.BadParameter(f"{value!r}: give one character, or tab, comma, semicolon")
+    return value
+
+
 @click.command("import")
 @review_argument
 @click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
-@click.option("--text", multiple=True, help="A free-text column to import (repeat for each question).")
-@click.option("--id", "id_col", help="Respondent ID column (wide export) or answer ID column (long export).")
-@click.option("--respondent", help="Respondent ID column in a long export, when --id names the answer.")
-@click.option("--question-col", help="Long export: the column that names the question.")
-@click.option("--attr", multiple=True, help="A respondent attribute column (service, age group...). Repeatable.")
-@click.option("--date", "date_col", help="Date column (dd/mm/yyyy, ISO or Excel dates).")
-@click.option("--month-first", is_flag=True, help="Read 03/04/2024 as 4 March (US order). Default is UK order.")
-@click.option("--codes", multiple=True,
-              help="Existing codes: a 0/1 column (the code is the column name), a delimited column of code "
-                   "names, or a range 'First..' / 'First..Last' of 0/1 columns.")
-@click.option("--codes-sep", default=None, help="Separator in a delimited codes column. Default ';'.")
-@click.option("--placeholder", "placeholders", multiple=True,
+@click.option("--text", multiple=True, metavar="COLUMN",
+              help="A free-text column to import (repeat for each question).")
+@click.option("--id", "id_col", metavar="COLUMN",
+              help="Respondent ID column (wide export) or answer ID column (long export).")
+@click.option("--respondent", metavar="COLUMN",
+              help="Respondent ID column in a long export, when --id names the answer.")
+@click.option("--question-col", metavar="COLUMN", help="Long export: the column that names the question.")
+@click.option("--attr", multiple=True, metavar="COLUMN",
+              help="A respondent attribute column (service, age group...). Repeatable.")
+@click.option("--date", "date_col", metavar="COLUMN",
+              help="Date column (dd/mm/yyyy, ISO or Excel dates); stored as YYYY-MM-DD.")
+@click.option("--month-first", is_flag=True,
+              help="Read 03/04/2024 as 4 March (US order). Default: UK order. A date valid only in the "
+                   "other order (10/17/2021) is read that way and noted.")
+@click.option("--codes", multiple=True, metavar="COLUMN",
+              help="Existing codes: a 0/1 column (the code is the column name), a column of code names "
+                   "separated by --codes-sep, or a range of 0/1 columns: 'First..' (to the last column) or "
+                   "'First..Last'. Imported as accepted codings by coder 'import'. Repeatable.")
+@click.option("--codes-sep", default=None, metavar="SEP", help="Separator in a column of code names. Default ';'.")
+@click.option("--placeholder", "placeholders", multiple=True, metavar="ANSWER",
               help="An answer that means no answer (replaces the defaults: 'Did not answer', 'N/A', '-', "
-                   "'nothing', ...). Repeatable.")
+                   "'nothing', ...). Repeatable. Such answers are kept, marked unanswered.")
 @click.option("--no-placeholders", is_flag=True, help="Treat every non-empty answer as an answer.")
-@click.option("--encoding", help="File encoding (utf-8, utf-16, cp1252...). Default: detected.")
-@click.option("--sheet", help="XLSX sheet name. Default: the first sheet.")
-@click.option("--wave", help="Label this import as a wave (e.g. 2025-Q1); stored as the 'wave' attribute.")
+@click.option("--encoding", metavar="NAME", help="CSV/TSV encoding (utf-8, utf-16, cp1252...). Default: detected.")
+@click.option("--delimiter", callback=_delimiter, metavar="CHAR",
+              help="Field separator: a character, or tab, comma, semicolon. Default: tab for .tsv/.tab, "
+                   "sniffed for .csv.")
+@click.option("--sheet", metavar="NAME", help="XLSX sheet name. Default: the first sheet.")
+@click.option("--wave", metavar="LABEL",
+              help="Label this import as a wave (e.g. 2025-Q1); stored as the 'wave' attribute.")
 @click.option("--set", "set_attrs", multiple=True, callback=_set_attrs, metavar="NAME=VALUE",
               help="An attribute given to every imported document, e.g. --set service=GP. Repeatable.")
-@click.option("--interviewer", multiple=True, help="Transcripts: a speaker name to mark as interviewer.")
-@click.option("--mapping", type=click.Path(dir_okay=False), help="Read column choices from this YAML file.")
-@click.option("--save-mapping", type=click.Path(dir_okay=False), help="Save the column choices to this YAML file.")
+@click.option("--interviewer", multiple=True, metavar="SPEAKER",
+              help="Transcripts: a speaker name to mark as interviewer.")
+@click.option("--mapping", type=click.Path(dir_okay=False),
+              help="Read the options from this YAML file (saved with --save-mapping); options typed here win.")
+@click.option("--save-mapping", type=click.Path(dir_okay=False),
+              help="After a successful import, save the options (all but --wave) to this YAML file, to reuse "
+                   "with --mapping for the next wave.")
 @json_option
 @silent_option
 def import_command(review, files, mapping, save_mapping, as_json, silent, **given):
@@ -64,13 +89,13 @@ def import_command(review, files, mapping, save_mapping, as_json, silent, **give
         rapidreview import review.db export.xlsx --text "What was good?" \\
             --text "What could be better?" --id "Respondent ID" --attr Service --attr "Age group"
         rapidreview import review.db fft.csv --text "FFT answer" --id "Comment ID" \\
-            --respondent "Respondent ID" --question-col "FFT question" --codes "Not assigned.."
-        rapidreview import review.db wave2.csv --mapping survey.yaml --wave 2025-Q2
-        rapidreview import review.db interviews/*.docx recordings/*.vtt --interviewer "Sam (Healthwatch)"
+            --respondent "Respondent ID" --question-col "FFT question" --date Date \\
+            --attr Trust --codes "Not assigned.." --save-mapping fft.yaml --wave 2025-Q1
+        rapidreview import review.db fft-next.csv --mapping fft.yaml --wave 2025-Q2
+        rapidreview import review.db interviews/*.docx recordings/*.vtt \\
+            --interviewer "Sam (Healthwatch)"
     """
     options = _options(given, mapping)
-    if save_mapping:
-        Path(save_mapping).write_text(yaml.safe_dump(options.to_dict(), sort_keys=False, allow_unicode=True))
     db = store.open_review(review)
     bar = None
     if not silent and show_progress():
@@ -86,6 +111,8 @@ def import_command(review, files, mapping, save_mapping, as_json, silent, **give
     results = import_files(db, files, options, on_progress=on_progress)
     if bar is not None:
         bar.render_finish()
+    if save_mapping:
+        _save_mapping(options, save_mapping)
     if as_json:
         echo_json([r.__dict__ for r in results])
     elif not silent:
@@ -99,14 +126,21 @@ def _options(given: dict, mapping_path: str | None) -> ImportOptions:
     if mapping_path:
         try:
             base = yaml.safe_load(Path(mapping_path).read_text(encoding="utf-8")) or {}
-        except (OSError, yaml.YAMLError) as e:
-            raise RapidReviewError(f"{mapping_path}: cannot read mapping file: {e}") from None
+        except OSError as e:
+            raise RapidReviewError(f"{mapping_path}: cannot read mapping file: {e.strerror}.") from None
+        except yaml.YAMLError as e:
+            mark = getattr(e, "problem_mark", None)
+            where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
+            problem = getattr(e, "problem", None) or str(e).splitlines()[0]
+            raise RapidReviewError(f"{mapping_path}: not valid YAML{where}: {problem}. Put column names that "
+                                   "contain ':', '?', '#' or brackets in quotes.") from None
         if not isinstance(base, dict):
             raise RapidReviewError(f"{mapping_path}: a mapping file is a YAML mapping of option: value.")
     typed = {
         "text": list(given["text"]), "id": given["id_col"], "respondent": given["respondent"],
         "question_col": given["question_col"], "attrs": list(given["attr"]), "date": given["date_col"],
         "codes": list(given["codes"]), "codes_sep": given["codes_sep"], "encoding": given["encoding"],
+        "delimiter": given["delimiter"],
         "sheet": given["sheet"], "wave": given["wave"], "set_attrs": given["set_attrs"],
         "interviewer": list(given["interviewer"]),
     }
@@ -118,6 +152,16 @@ def _options(given: dict, mapping_path: str | None) -> ImportOptions:
         typed["placeholders"] = list(given["placeholders"])
     merged = {**base, **{k: v for k, v in typed.items() if v not in (None, [], {})}}
     return ImportOptions.from_dict(merged)
+
+
+def _save_mapping(options: ImportOptions, path: str) -> None:
+    # The wave labels one file; carried into the next wave's import it would mislabel it.
+    saved = {k: v for k, v in options.to_dict().items() if k != "wave"}
+    if options.dayfirst:  # the default
+        del saved["dayfirst"]
+    if saved.get("codes_sep") == ";":
+        del saved["codes_sep"]
+    Path(path).write_text(yaml.safe_dump(saved, sort_keys=False, allow_unicode=True), encoding="utf-8")
 
 
 commands = [import_command]

@@ -1,3 +1,105 @@
-"""Commands: serving (being written)."""
+"""`rapidreview serve` and `rapidreview demo`: Datasette on a review."""
 
-commands = []
+from __future__ import annotations
+
+import threading
+import webbrowser
+from pathlib import Path
+
+import click
+
+from .. import demo as demo_lib
+from .. import serve as serve_lib
+from .common import echo_json, json_option
+from .inspect import format_stats
+
+
+@click.command("serve")
+@click.argument("reviews", nargs=-1, required=True, type=click.Path(dir_okay=False), metavar="REVIEW_DB...")
+@click.option("--port", default=8001, show_default=True, type=click.IntRange(1, 65535), help="Port to listen on.")
+@click.option("--host", default="127.0.0.1", show_default=True,
+              help="Address to listen on. Keep the loopback default: a review holds unredacted text.")
+@click.option("--open", "open_browser", is_flag=True, help="Open the review in a web browser.")
+def serve_command(reviews, port, host, open_browser):
+    """Browse and search a review in Datasette (researchers only, on this machine).
+
+    Every table with descriptions of each column, full-text search over segments,
+    facets by question, kind and attribute, and a summary page at /-/rapidreview.
+    The review stays writable: you can import into it while it is served.
+
+    It listens on 127.0.0.1 (loopback), so only this machine can see it: a review holds
+    unredacted personal data, and there is no login yet. Do not pass --host 0.0.0.0.
+    To share findings with commissioners, publish a redacted copy instead.
+
+    \b
+    Example:
+        rapidreview serve review.db
+        rapidreview serve review.db --port 8002 --open
+    """
+    ds = serve_lib.make_datasette(reviews)
+    run_server(ds, host, port, open_browser, label=", ".join(Path(r).name for r in reviews))
+
+
+def run_server(ds, host: str, port: int, open_browser: bool, label: str) -> None:
+    import uvicorn
+
+    serve_lib.check_port(host, port)
+    if not serve_lib.is_loopback(host):
+        click.secho(
+            f"WARNING: serving on {host}, which other machines can reach. This review holds unredacted "
+            "personal data and there is no login. Stop now (Ctrl+C) unless this network is private "
+            "and every person on it may see the raw data.", fg="red", bold=True, err=True)
+    url = f"http://{'[' + host + ']' if ':' in host else host}:{port}/"
+    server = uvicorn.Server(uvicorn.Config(ds.app(), host=host, port=port, log_level="warning", lifespan="on"))
+    if open_browser:
+        threading.Thread(target=_open_when_started, args=(server, url), daemon=True).start()
+    click.echo(f"Serving {label} at {url} (Ctrl+C to stop)", err=True)
+    server.run()
+
+
+def _open_when_started(server, url: str) -> None:
+    import time
+
+    for _ in range(300):
+        if server.started:
+            webbrowser.open(url)
+            return
+        time.sleep(0.1)
+
+
+@click.command("demo")
+@click.option("--dir", "directory", default=demo_lib.DEFAULT_DIR, show_default=True,
+              type=click.Path(file_okay=False), help="Where to build the demo review (DIR/review.db).")
+@click.option("--corpus", type=click.Path(file_okay=False, exists=True),
+              help="The corpus to use. Default: corpora/healthwatch-sample in a source checkout.")
+@click.option("--no-serve", is_flag=True, help="Build the review and print its stats, but do not serve it.")
+@click.option("--port", default=8001, show_default=True, type=click.IntRange(1, 65535), help="Port to serve on.")
+@click.option("--open", "open_browser", is_flag=True, help="Open the review in a web browser.")
+@json_option
+def demo_command(directory, corpus, no_serve, port, open_browser, as_json):
+    """The whole flow on the bundled sample corpus, then serve the result.
+
+    Imports the Healthwatch sample (a survey export in two waves and interview and focus
+    group transcripts) into DIR/review.db, runs each later step of the flow that is
+    available, prints the review's stats and serves it on this machine. Running it again
+    changes nothing that is already done.
+
+    \b
+    Example:
+        rapidreview demo
+        rapidreview demo --dir /tmp/demo --no-serve
+    """
+    result = demo_lib.build(directory, corpus,
+                            on_step=None if as_json else lambda name, msg: click.echo(f"{name}: {msg}", err=True))
+    if as_json:
+        echo_json(result)
+    else:
+        click.echo(format_stats(result["stats"]))
+    if no_serve and not as_json:
+        click.echo(f"Browse it with: rapidreview serve {result['review']}", err=True)
+    else:
+        ds = serve_lib.make_datasette([result["review"]], title="rapidreview demo")
+        run_server(ds, "127.0.0.1", port, open_browser, label=result["review"])
+
+
+commands = [serve_command, demo_command]

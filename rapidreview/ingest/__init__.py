@@ -44,13 +44,17 @@ class ImportResult:
     format: str
     skipped: bool = False  # True: the same file was already imported
     counts: dict = field(default_factory=dict)
+    notes: dict = field(default_factory=dict)  # note -> {"documents": n, "first_row": row}, from record.meta
 
     def message(self) -> str:
         if self.skipped:
             return f"{self.path}: already imported as source {self.source_id}; nothing changed."
         c = self.counts
-        return (f"{self.path}: {c['documents']} documents ({c['answered']} answered), {c['segments']} segments, "
+        text = (f"{self.path}: {c['documents']} documents ({c['answered']} answered), {c['segments']} segments, "
                 f"{c['respondents']} new respondents, {c['attributes']} attribute values, {c['codings']} codings")
+        for note, seen in self.notes.items():
+            text += f"\n  note: {seen['documents']} documents: {note} (first at row {seen['first_row']})"
+        return text
 
 
 def detect_format(path: Path) -> str:
@@ -106,6 +110,8 @@ def _import_one(db, path: Path, options: ImportOptions, on_progress) -> ImportRe
     records = reader_for(fmt)(path, options)
     if options.wave or options.set_attrs:
         records = _with_constant_attributes(records, options)
+    notes: dict = {}
+    records = _collect_notes(records, notes)
     for done in writer.write(records):
         if on_progress:
             on_progress(str(path), done)
@@ -113,7 +119,16 @@ def _import_one(db, path: Path, options: ImportOptions, on_progress) -> ImportRe
         raise InputError("no documents found: the file has no data rows or no text.", path=path)
     db.execute("UPDATE sources SET n_documents = ? WHERE id = ?", [writer.counts["documents"], source_id])
     store.log_event(db, "import", {"source_id": source_id, "path": str(path), "format": fmt, **writer.counts})
-    return ImportResult(str(path), source_id, fmt, counts=dict(writer.counts))
+    return ImportResult(str(path), source_id, fmt, counts=dict(writer.counts), notes=notes)
+
+
+def _collect_notes(records, notes: dict):
+    """Readers note what they had to interpret (a date read month-first...) in record.meta["notes"]."""
+    for record in records:
+        for note in record.meta.get("notes", ()):
+            seen = notes.setdefault(note, {"documents": 0, "first_row": record.row})
+            seen["documents"] += 1
+        yield record
 
 
 def _with_constant_attributes(records, options: ImportOptions):

@@ -50,9 +50,19 @@ def check_office_file(path: Path, kind: str) -> None:
 
 
 def _check_xml_head(z: zipfile.ZipFile, info: zipfile.ZipInfo, path: Path) -> None:
-    # A DTD can only come before the root element, so the head of each part is enough.
+    # A DTD can only come before the root element, but comments or whitespace may push it
+    # past any fixed-size head: parse (streaming, DTDs forbidden) up to the root element.
+    from xml.etree.ElementTree import ParseError
+
+    from defusedxml import DefusedXmlException
+    from defusedxml.ElementTree import iterparse
+
     with z.open(info) as part:
-        head = part.read(4096)
-    if b"<!DOCTYPE" in head or b"<!ENTITY" in head:
-        raise InputError(f"refused: XML part {info.filename!r} declares a DTD or entities, which Office never "
-                         "writes (an XML bomb?).", path=path)
+        try:
+            for _event, _element in iterparse(part, events=("start",), forbid_dtd=True):
+                break
+        except DefusedXmlException:
+            raise InputError(f"refused: XML part {info.filename!r} declares a DTD or entities, which Office "
+                             "never writes (an XML bomb?).", path=path) from None
+        except ParseError:
+            pass  # malformed XML: the reader reports it with its own message

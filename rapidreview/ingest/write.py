@@ -84,8 +84,11 @@ class DocumentWriter:
     def _check_unique(self, record: DocumentRecord) -> None:
         if record.external_id in self.seen:
             first = self.seen[record.external_id]
+            # Survey readers build ids as "respondent | question" unless the file has an answer id.
+            by_pair = record.respondent and record.question and \
+                record.external_id == f"{record.respondent} | {record.question}"
             what = (f"respondent {record.respondent!r} answers question {record.question!r} twice"
-                    if record.respondent and record.question else f"id {record.external_id!r} appears twice")
+                    if by_pair else f"id {record.external_id!r} appears twice")
             raise InputError(
                 f"{what} (first at row {first}). Each answer needs a unique id: check the id column "
                 "or remove the duplicate row.", path=self.path, row=record.row)

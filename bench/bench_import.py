@@ -1,0 +1,111 @@
+"""Import benchmark: rows/s, peak RSS and database size, as ratios to raw sqlite-utils.
+
+    python bench/bench_import.py                 # 10k and 100k rows
+    python bench/bench_import.py --sizes 10000   # quicker
+
+Each measurement runs in a fresh subprocess so peak RSS is its own. The baseline is
+`sqlite_utils` `insert_all` of the same CSV rows (read with the csv module) into a fresh
+file, in the same run: the ratio is baseline time / our time (1.0 = as fast as a raw
+insert of the rows, which does none of our work: encodings, attributes, segments,
+full-text search, codings, one transaction).
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import os
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+HERE = Path(__file__).resolve().parent
+ROOT = HERE.parent
+sys.path.insert(0, str(HERE))
+import gen_survey  # noqa: E402
+
+FFT = ROOT.parent / "shared" / "data" / "nhs-fft" / "fft_dev.csv"
+CORPUS = ROOT / "corpora" / "healthwatch-sample"
+
+BASELINE = """
+import csv, sqlite_utils, sys
+db = sqlite_utils.Database(sys.argv[2])
+with open(sys.argv[1], newline="", encoding="utf-8") as f:
+    db["rows"].insert_all(csv.DictReader(f), batch_size=2000)
+"""
+
+OURS = """
+import sys, json
+from rapidreview import open_review, import_files, ImportOptions
+db = open_review(sys.argv[2])
+import_files(db, sys.argv[3:], ImportOptions.from_dict(json.loads(sys.argv[1])))
+"""
+
+SURVEY_OPTIONS = {"text": gen_survey.QUESTIONS, "id": "Respondent ID", "date": "Date submitted",
+                  "attrs": ["Service", "Area", "Age group"]}
+FFT_OPTIONS = {"text": ["FFT answer"], "id": "Comment ID", "respondent": "Respondent ID",
+               "question_col": "FFT question", "date": "Date",
+               "attrs": ["Trust", "Service type 1", "Service type 2", "FFT categorical answer", "Comment sentiment"],
+               "codes": ["Not assigned.."]}
+
+
+def measure(code: str, *args) -> dict:
+    """Run `code` in a fresh interpreter; wall time and its own peak RSS (MB)."""
+    wrapper = code + "\nimport resource; print('MAXRSS', resource.getrusage(resource.RUSAGE_SELF).ru_maxrss, file=sys.stderr)\n"
+    start = time.perf_counter()
+    proc = subprocess.run([sys.executable, "-c", wrapper, *map(str, args)], capture_output=True, text=True)
+    seconds = time.perf_counter() - start
+    if proc.returncode != 0:
+        raise SystemExit(proc.stderr)
+    rss = int(proc.stderr.rsplit("MAXRSS", 1)[1].split()[0]) / 1024
+    return {"seconds": round(seconds, 2), "peak_rss_mb": round(rss, 1)}
+
+
+def startup() -> float:
+    """Interpreter + import time, subtracted from both sides so ratios compare the work."""
+    return min(measure("import sys, rapidreview, sqlite_utils")["seconds"] for _ in range(3))
+
+
+def bench_size(n: int, tmp: Path, overhead: float) -> dict:
+    csv_path = tmp / f"survey-{n}.csv"
+    gen_survey.write_csv(csv_path, n)
+    base = measure(BASELINE, csv_path, tmp / f"base-{n}.db")
+    ours = measure(OURS, json.dumps(SURVEY_OPTIONS), tmp / f"ours-{n}.db", csv_path)
+    base_work, our_work = base["seconds"] - overhead, ours["seconds"] - overhead
+    return {
+        "rows": n, "documents": n * len(gen_survey.QUESTIONS),
+        "ours_seconds": ours["seconds"], "baseline_seconds": base["seconds"],
+        "rows_per_s": round(n / our_work), "baseline_rows_per_s": round(n / base_work),
+        "ratio_to_insert_all": round(base_work / our_work, 2),
+        "peak_rss_mb": ours["peak_rss_mb"], "baseline_peak_rss_mb": base["peak_rss_mb"],
+        "db_mb": round((tmp / f"ours-{n}.db").stat().st_size / 1e6, 1),
+        "csv_mb": round(csv_path.stat().st_size / 1e6, 1),
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--sizes", default="10000,100000")
+    args = parser.parse_args()
+    results = {}
+    with tempfile.TemporaryDirectory() as d:
+        tmp = Path(d)
+        overhead = startup()
+        results["startup_seconds"] = round(overhead, 2)
+        results["survey"] = [bench_size(int(n), tmp, overhead) for n in args.sizes.split(",")]
+        if FFT.exists():
+            results["fft_dev"] = measure(OURS, json.dumps(FFT_OPTIONS), tmp / "fft.db", FFT)
+        else:
+            results["fft_dev"] = f"skipped: {FFT} absent"
+        if CORPUS.exists():
+            results["sample_corpus"] = measure(
+                "import sys\nfrom rapidreview.demo import build_review\nbuild_review(sys.argv[1])", tmp / "demo")
+        else:
+            results["sample_corpus"] = f"skipped: {CORPUS} absent"
+    print(json.dumps(results, indent=2))
+
+
+if __name__ == "__main__":
+    main()

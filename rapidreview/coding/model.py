@@ -1,0 +1,454 @@
+"""Model coding: learn the researcher's own codes from their accepted codings.
+
+Multi-label, one linear SVM per code over TF-IDF word and character n-grams plus the
+question the answer replies to. Each code gets a calibrated confidence (Platt scaling
+of out-of-fold scores) and its own threshold, the one that maximised F1 across the
+folds. Codes in an exclusive group (sentiment) get exactly one suggestion per unit.
+
+Nothing is pickled: `train` records its parameters, the training-set fingerprint and
+the per-code thresholds and calibration in the `models` table, and `fit_from_record`
+refits the same (seeded, deterministic) learner from the same training set when it is
+needed. Training takes seconds, so that is cheaper and safer than storing weights.
+
+    record = train(db)                     # -> ModelRecord (a row in `models`)
+    for unit, code_id, p in predict(db, record, units): ...
+"""
+
+from __future__ import annotations
+
+import hashlib
+import json
+import re
+import time
+from concurrent.futures import ThreadPoolExecutor
+from dataclasses import asdict, dataclass, field
+
+import numpy as np
+import sqlite_utils
+from scipy import sparse
+
+from .. import store
+from ..errors import RapidReviewError
+from .units import Unit, codes_unanswered_documents, human_labels, load_units
+
+MIN_EXAMPLES = 5  # positives a code needs before the model learns it
+EXCLUSIVE_GROUPS = ("sentiment",)  # one code per unit within these code groups
+
+
+class ModelError(RapidReviewError):
+    """Nothing to learn from, or no model yet."""
+
+
+@dataclass
+class TrainOptions:
+    min_examples: int = MIN_EXAMPLES
+    folds: int = 3
+    C: float = 0.5
+    word_ngrams: tuple = (1, 2)
+    char_ngrams: tuple = (2, 5)
+    min_df: int = 2
+    question: bool = True  # the question answered is a feature: "What was good?" matters
+    seed: int = 0
+    jobs: int = 2  # codes are fitted on this many threads (liblinear releases the GIL)
+    codes: list[int] | None = None  # restrict to these code ids
+
+    def params(self) -> dict:
+        d = asdict(self)
+        d.pop("jobs")
+        return d
+
+
+@dataclass
+class CodeStats:
+    id: int
+    name: str
+    positives: int
+    threshold: float  # on the calibrated probability
+    a: float  # Platt scaling: p = 1 / (1 + exp(a * score + b))
+    b: float
+    cv_f1: float
+    cv_precision: float
+    cv_recall: float
+    group: str | None = None
+
+
+@dataclass
+class ModelRecord:
+    version: str
+    fingerprint: str
+    params: dict
+    codes: list[CodeStats]
+    refused: list[dict]
+    scores: dict
+    n_units: int
+    fit_seconds: float
+    created_at: str = ""
+    id: int | None = None
+    messages: list[str] = field(default_factory=list)
+
+
+@dataclass
+class TrainingSet:
+    units: list[Unit]
+    Y: np.ndarray  # units x codes, 0/1
+    codes: list[dict]  # id, name, group, positives
+    refused: list[dict]
+    fingerprint: str
+    unanswered: bool
+
+
+# ---------------------------------------------------------------- training set
+
+
+def training_set(db: sqlite_utils.Database, options: TrainOptions | None = None) -> TrainingSet:
+    """The units people coded, their codes, and which codes have enough examples."""
+    options = options or TrainOptions()
+    labels = human_labels(db, options.codes)
+    if not labels:
+        raise ModelError("training with no human codings: there is nothing to learn from. Code some segments "
+                         "(`rapidreview review`, manual coding) or import existing codes with `--codes`, then train.")
+    unanswered = codes_unanswered_documents(db)
+    docs = {doc for doc, _ in labels}
+    units = [u for u in load_units(db, unanswered=unanswered, document_ids=docs) if u.key in labels]
+    counts: dict[int, int] = {}
+    for u in units:
+        for c in labels[u.key]:
+            counts[c] = counts.get(c, 0) + 1
+    info = _code_info(db, list(counts))
+    codes, refused = [], []
+    for code_id in sorted(counts, key=lambda c: (info[c]["name"].casefold(), c)):
+        n = counts[code_id]
+        entry = {"id": code_id, "name": info[code_id]["name"], "group": info[code_id]["group"], "positives": n}
+        if n >= options.min_examples and n < len(units):
+            codes.append(entry)
+        else:
+            need = max(options.min_examples - n, 0)
+            entry["needs"] = need
+            entry["reason"] = (f"{n} example{'s' if n != 1 else ''}; needs {need} more" if need
+                               else "applies to every coded unit: code some units without it")
+            refused.append(entry)
+    if not codes:
+        shown = ", ".join(f"{r['name']!r} ({r['reason']})" for r in refused[:10])
+        raise ModelError(f"no code has the {options.min_examples} examples the model needs to learn it: {shown}.")
+    index = {c["id"]: j for j, c in enumerate(codes)}
+    Y = np.zeros((len(units), len(codes)), dtype=np.int8)
+    for i, u in enumerate(units):
+        for c in labels[u.key]:
+            if c in index:
+                Y[i, index[c]] = 1
+    return TrainingSet(units, Y, codes, refused, _fingerprint(units, Y, codes, options), unanswered)
+
+
+def _code_info(db, code_ids) -> dict[int, dict]:
+    if not code_ids:
+        return {}
+    group = "group_name" if "group_name" in db["codes"].columns_dict else "NULL"
+    rows = db.execute(f"SELECT id, name, {group} FROM codes WHERE id IN ({','.join('?' * len(code_ids))})",
+                      list(code_ids))
+    return {r[0]: {"name": r[1], "group": (r[2] or None) and str(r[2]).casefold()} for r in rows}
+
+
+def _fingerprint(units, Y, codes, options: TrainOptions) -> str:
+    h = hashlib.sha256()
+    h.update(json.dumps(options.params(), sort_keys=True).encode())
+    h.update(json.dumps([c["id"] for c in codes]).encode())
+    for u, y in zip(units, Y):
+        h.update(f"{u.document_id}:{u.segment_id}:{u.question}\x00{u.text}\x00".encode())
+        h.update(y.tobytes())
+    return h.hexdigest()
+
+
+# ---------------------------------------------------------------- learner
+
+
+def _norm_question(q: str | None) -> str:
+    return re.sub(r"\s+", " ", q or "").strip().casefold()
+
+
+class Featuriser:
+    """TF-IDF word and character n-grams, and a one-hot of the question answered."""
+
+    def __init__(self, options: TrainOptions):
+        self.options = options
+
+    def fit_transform(self, texts, questions):
+        from sklearn.feature_extraction.text import TfidfVectorizer
+
+        o = self.options
+        self.word_ = TfidfVectorizer(ngram_range=tuple(o.word_ngrams), min_df=o.min_df, sublinear_tf=True)
+        self.char_ = TfidfVectorizer(analyzer="char_wb", ngram_range=tuple(o.char_ngrams), min_df=o.min_df,
+                                     sublinear_tf=True)
+        self.questions_ = sorted({_norm_question(q) for q in questions}) if o.question else []
+        parts = [self.word_.fit_transform(texts), self.char_.fit_transform(texts)]
+        return self._stack(parts, questions)
+
+    def transform(self, texts, questions):
+        return self._stack([self.word_.transform(texts), self.char_.transform(texts)], questions)
+
+    def _stack(self, parts, questions):
+        if self.questions_:
+            index = {q: j for j, q in enumerate(self.questions_)}
+            rows, cols = [], []
+            for i, q in enumerate(questions):
+                j = index.get(_norm_question(q))
+                if j is not None:
+                    rows.append(i)
+                    cols.append(j)
+            parts.append(sparse.csr_matrix((np.ones(len(rows)), (rows, cols)),
+                                           shape=(len(questions), len(self.questions_))))
+        return sparse.hstack(parts, format="csr")
+
+
+def _svm(options: TrainOptions):
+    from sklearn.svm import LinearSVC
+
+    return LinearSVC(C=options.C, random_state=options.seed)
+
+
+def _fit_columns(X, Y, options: TrainOptions):
+    """One linear SVM per column of Y: (coef matrix, intercepts)."""
+
+    def fit(j):
+        y = Y[:, j]
+        if y.min() == y.max():  # a fold without positives: never fires
+            return np.zeros(X.shape[1], dtype=np.float32), -1.0
+        clf = _svm(options).fit(X, y)
+        return clf.coef_.ravel().astype(np.float32), float(clf.intercept_[0])
+
+    with ThreadPoolExecutor(max(1, options.jobs)) as pool:
+        fitted = list(pool.map(fit, range(Y.shape[1])))
+    W = np.vstack([w for w, _ in fitted]).T
+    b = np.array([b for _, b in fitted], dtype=np.float32)
+    return W, b
+
+
+def _folds(n: int, k: int, seed: int):
+    rng = np.random.default_rng(seed)
+    order = rng.permutation(n)
+    return [np.sort(order[i::k]) for i in range(k)]
+
+
+def out_of_fold_scores(X, Y, options: TrainOptions) -> np.ndarray:
+    """Decision scores for every unit from a model that did not see it."""
+    scores = np.zeros(Y.shape, dtype=np.float32)
+    for val in _folds(X.shape[0], options.folds, options.seed):
+        mask = np.ones(X.shape[0], bool)
+        mask[val] = False
+        W, b = _fit_columns(X[mask], Y[mask], options)
+        scores[val] = X[val] @ W + b
+    return scores
+
+
+def _platt(score: np.ndarray, y: np.ndarray, iterations: int = 100) -> tuple[float, float]:
+    """Platt scaling (p = 1 / (1 + exp(a * score + b))) by Newton's method with a
+    backtracking line search, with Platt's smoothed targets (so a code seen a handful
+    of times never gets a confidence of exactly 0 or 1)."""
+    s = score.astype(np.float64)
+    pos = float(y.sum())
+    t = np.where(y == 1, (pos + 1) / (pos + 2), 1 / (len(y) - pos + 2))
+
+    def loss(a, b):
+        z = a * s + b  # log-odds of the negative class
+        return float(np.sum(np.logaddexp(0, z) - (1 - t) * z))
+
+    a, b = 0.0, float(np.log((len(y) - pos + 1) / (pos + 1)))
+    current = loss(a, b)
+    for _ in range(iterations):
+        p = _prob(s, a, b)
+        d = t - p  # gradient of the loss with respect to z is (1 - t) - (1 - p)
+        g1, g2 = float((d * s).sum()), float(d.sum())
+        w = p * (1 - p) + 1e-12
+        h11, h12, h22 = float((w * s * s).sum()) + 1e-6, float((w * s).sum()), float(w.sum()) + 1e-6
+        det = h11 * h22 - h12 * h12
+        da, db = (h22 * g1 - h12 * g2) / det, (h11 * g2 - h12 * g1) / det
+        step = 1.0
+        while step > 1e-8:
+            trial = loss(a - step * da, b - step * db)
+            if trial <= current:
+                break
+            step /= 2
+        else:
+            break
+        a, b = a - step * da, b - step * db
+        if current - trial < 1e-10:
+            current = trial
+            break
+        current = trial
+    return float(a), float(b)
+
+
+def _prob(score, a: float, b: float):
+    return 1.0 / (1.0 + np.exp(np.clip(a * score + b, -50, 50)))
+
+
+def _best_threshold(p: np.ndarray, y: np.ndarray) -> tuple[float, float, float, float]:
+    """The probability threshold with the best F1 on out-of-fold predictions:
+    (threshold, f1, precision, recall). Midway between neighbouring scores."""
+    order = np.argsort(-p, kind="stable")
+    ps, ys = p[order], y[order]
+    tp = np.cumsum(ys)
+    fp = np.cumsum(1 - ys)
+    pos = ys.sum()
+    f1 = 2 * tp / (tp + fp + pos)
+    i = int(np.argmax(f1))
+    nxt = ps[i + 1] if i + 1 < len(ps) else 0.0
+    threshold = float((ps[i] + nxt) / 2)
+    precision = tp[i] / (tp[i] + fp[i])
+    return threshold, float(f1[i]), float(precision), float(tp[i] / pos)
+
+
+@dataclass
+class FittedModel:
+    featuriser: Featuriser
+    W: np.ndarray
+    b: np.ndarray
+    record: ModelRecord
+
+    def probabilities(self, units: list[Unit]) -> np.ndarray:
+        X = self.featuriser.transform([u.text for u in units], [u.question for u in units])
+        S = X @ self.W + self.b
+        a = np.array([c.a for c in self.record.codes])
+        b = np.array([c.b for c in self.record.codes])
+        return _prob(S, a, b)
+
+
+def _fit(ts: TrainingSet, options: TrainOptions, *, cross_validate: bool):
+    featuriser = Featuriser(options)
+    X = featuriser.fit_transform([u.text for u in ts.units], [u.question for u in ts.units])
+    oof = out_of_fold_scores(X, ts.Y, options) if cross_validate else None
+    W, b = _fit_columns(X, ts.Y, options)
+    return featuriser, X, oof, W, b
+
+
+def train(db: sqlite_utils.Database, options: TrainOptions | None = None, *, actor: str | None = None) -> ModelRecord:
+    """Learn every code with enough examples; record the model; log the event."""
+    options = options or TrainOptions()
+    t0 = time.perf_counter()
+    ts = training_set(db, options)
+    _, _, oof, _, _ = _fit(ts, options, cross_validate=True)
+    stats, preds = [], np.zeros(ts.Y.shape, dtype=np.int8)
+    for j, c in enumerate(ts.codes):
+        y = ts.Y[:, j]
+        a, b = _platt(oof[:, j], y)
+        p = _prob(oof[:, j], a, b)
+        threshold, f1, precision, recall = _best_threshold(p, y)
+        preds[:, j] = p >= threshold
+        stats.append(CodeStats(c["id"], c["name"], c["positives"], round(threshold, 6), a, b, round(f1, 4),
+                               round(precision, 4), round(recall, 4), c["group"]))
+    fit_seconds = time.perf_counter() - t0
+    record = ModelRecord(
+        version="", fingerprint=ts.fingerprint, params=options.params(), codes=stats, refused=ts.refused,
+        scores=_cv_scores(ts.Y, preds), n_units=len(ts.units), fit_seconds=round(fit_seconds, 3))
+    record.messages = [f"not learned: {r['name']!r}: {r['reason']}" for r in ts.refused]
+    _save(db, record, actor)
+    return record
+
+
+def _cv_scores(Y, P) -> dict:
+    from sklearn.metrics import f1_score
+
+    return {"micro_f1": round(float(f1_score(Y, P, average="micro", zero_division=0)), 4),
+            "macro_f1": round(float(f1_score(Y, P, average="macro", zero_division=0)), 4),
+            "folds": None}
+
+
+def _save(db, record: ModelRecord, actor) -> None:
+    import sklearn
+
+    with store.transaction(db):
+        n = db.execute("SELECT count(*) FROM models").fetchone()[0] + 1
+        record.version = f"m{n}-{record.fingerprint[:8]}"
+        record.created_at = store.now()
+        versions = {"scikit-learn": sklearn.__version__, "numpy": np.__version__}
+        record.id = db.execute(
+            """INSERT INTO models (version, created_at, fingerprint, params, codes, refused, scores, versions,
+               n_units, fit_seconds, trained_by) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)""",
+            [record.version, record.created_at, record.fingerprint, json.dumps(record.params),
+             json.dumps([asdict(c) for c in record.codes], ensure_ascii=False),
+             json.dumps(record.refused, ensure_ascii=False), json.dumps(record.scores), json.dumps(versions),
+             record.n_units, record.fit_seconds, actor or store.default_actor()]).lastrowid
+        store.log_event(db, "train", {"model": record.version, "fingerprint": record.fingerprint,
+                                      "codes": len(record.codes), "refused": len(record.refused),
+                                      "units": record.n_units, **record.scores}, actor)
+
+
+# ---------------------------------------------------------------- using a model
+
+
+def latest(db: sqlite_utils.Database) -> ModelRecord | None:
+    row = db.execute("""SELECT id, version, fingerprint, params, codes, refused, scores, n_units, fit_seconds,
+                        created_at FROM models ORDER BY id DESC LIMIT 1""").fetchone()
+    if row is None:
+        return None
+    return ModelRecord(
+        id=row[0], version=row[1], fingerprint=row[2], params=json.loads(row[3]),
+        codes=[CodeStats(**c) for c in json.loads(row[4])], refused=json.loads(row[5]),
+        scores=json.loads(row[6]), n_units=row[7], fit_seconds=row[8], created_at=row[9])
+
+
+def options_of(record: ModelRecord, jobs: int = 2) -> TrainOptions:
+    params = dict(record.params)
+    params["word_ngrams"] = tuple(params["word_ngrams"])
+    params["char_ngrams"] = tuple(params["char_ngrams"])
+    return TrainOptions(**params, jobs=jobs)
+
+
+def current(db: sqlite_utils.Database, *, actor: str | None = None, retrain: bool = True) -> tuple[ModelRecord, bool]:
+    """The model for the current human codings: the latest one if its training set is
+    unchanged, else a new one (when `retrain`). Returns (record, trained_now)."""
+    record = latest(db)
+    options = options_of(record) if record else TrainOptions()
+    if record is not None:
+        try:
+            ts = training_set(db, options)
+        except ModelError:
+            ts = None
+        if ts is not None and ts.fingerprint == record.fingerprint:
+            return record, False
+    if not retrain:
+        raise ModelError("the coded data has changed since the model was trained: run `rapidreview train` first.")
+    return train(db, options, actor=actor), True
+
+
+def fit_from_record(db: sqlite_utils.Database, record: ModelRecord) -> FittedModel:
+    """Refit the recorded model from its training set (deterministic), checking that
+    the training set is still the one the record was trained on."""
+    options = options_of(record)
+    ts = training_set(db, options)
+    if ts.fingerprint != record.fingerprint:
+        raise ModelError(f"model {record.version} was trained on different codings: run `rapidreview train` again.")
+    featuriser, _, _, W, b = _fit(ts, options, cross_validate=False)
+    by_id = {c["id"]: j for j, c in enumerate(ts.codes)}
+    cols = [by_id[c.id] for c in record.codes]
+    return FittedModel(featuriser, W[:, cols], b[cols], record)
+
+
+def predict(fitted: FittedModel, units: list[Unit], *, batch: int = 5000):
+    """Yield (unit, code stats, probability) for every suggestion the model makes.
+    Exclusive groups (sentiment) give the single most likely code of the group."""
+    codes = fitted.record.codes
+    groups: dict[str, list[int]] = {}
+    for j, c in enumerate(codes):
+        if c.group in EXCLUSIVE_GROUPS:
+            groups.setdefault(c.group, []).append(j)
+    exclusive = {j for js in groups.values() if len(js) > 1 for j in js}
+    thresholds = np.array([c.threshold for c in codes])
+    for i in range(0, len(units), batch):
+        chunk = units[i:i + batch]
+        P = fitted.probabilities(chunk)
+        for r, unit in enumerate(chunk):
+            p = P[r]
+            for j in np.flatnonzero(p >= thresholds):
+                if j not in exclusive:
+                    yield unit, codes[j], float(p[j])
+            for js in groups.values():
+                if len(js) > 1:
+                    j = max(js, key=lambda k: p[k])
+                    yield unit, codes[j], float(p[j])
+
+
+def units_to_code(db: sqlite_utils.Database, record: ModelRecord) -> list[Unit]:
+    """The units the model suggests for: every unit people have not coded."""
+    labelled = set(human_labels(db))
+    unanswered = codes_unanswered_documents(db)
+    return [u for u in load_units(db, unanswered=unanswered) if u.key not in labelled]

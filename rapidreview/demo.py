@@ -1,0 +1,127 @@
+"""The whole flow on the bundled sample corpus: `rapidreview demo`.
+
+    from rapidreview import demo
+    result = demo.build("rapidreview-demo")        # -> rapidreview-demo/review.db
+    for name, message in result["steps"]: print(name, message)
+
+Each step is a library call, listed in STEPS in the order a researcher would run
+them; later capabilities (coding, themes, redaction, publishing) append theirs. Every
+step is idempotent, so running the demo again changes nothing it already did.
+"""
+
+from __future__ import annotations
+
+import re
+from pathlib import Path
+from typing import Callable
+
+import sqlite_utils
+import yaml
+
+from . import stats, store
+from .errors import RapidReviewError
+from .ingest import FORMATS, ImportOptions, import_files
+
+DEFAULT_DIR = "rapidreview-demo"
+CORPUS = "healthwatch-sample"
+MAPPING = "survey-mapping.yaml"
+TRANSCRIPTS_MAPPING = "transcripts-mapping.yaml"
+SURVEY_FORMATS = ("csv", "tsv", "xlsx")
+CHECKOUT_CORPORA = Path(__file__).resolve().parent.parent / "corpora"
+
+
+def find_corpus(given=None) -> Path:
+    """The sample corpus: `given`, or corpora/healthwatch-sample in a source checkout."""
+    path = Path(given) if given else CHECKOUT_CORPORA / CORPUS
+    if not path.is_dir():
+        hint = "" if given else " The sample corpus ships with a source checkout; pass --corpus DIR to use another."
+        raise RapidReviewError(f"{path}: no such corpus directory.{hint}")
+    return path
+
+
+def load_mapping(corpus: Path) -> tuple[dict, dict, dict]:
+    """(survey options, per-file overrides, transcript options) from the corpus mapping file.
+
+    Transcript options may also come from transcripts-mapping.yaml beside it.
+    The survey mapping is either plain import options for every survey file; or `survey:` and
+    `transcripts:` sections, where `files:` inside `survey:` gives per-file overrides
+    (sheet, wave); or options keyed by file name (`survey-2025-q1.xlsx: {...}`).
+    """
+    data = _read_yaml(corpus / MAPPING)
+    transcripts = {**_read_yaml(corpus / TRANSCRIPTS_MAPPING), **(data.get("transcripts") or {})}
+    names = {p.name for p in corpus.iterdir()}
+    if data and set(data) <= names | {"transcripts"}:  # keyed by file name: options per file
+        return {}, {k: v for k, v in data.items() if k in names}, transcripts
+    survey = dict(data.get("survey", data if "transcripts" not in data else {}))
+    files = survey.pop("files", {}) or {}
+    return survey, files, transcripts
+
+
+def _read_yaml(path: Path) -> dict:
+    if not path.exists():
+        return {}
+    try:
+        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
+    except yaml.YAMLError as e:
+        raise RapidReviewError(f"{path}: cannot read the mapping: {e}") from None
+    if not isinstance(data, dict):
+        raise RapidReviewError(f"{path}: a mapping file is a YAML mapping of option: value.")
+    return data
+
+
+def import_corpus(db: sqlite_utils.Database, corpus: Path) -> str:
+    """Import every survey export (with the mapping) and every transcript in the corpus."""
+    survey, overrides, transcript_options = load_mapping(corpus)
+    surveys = sorted(p for p in corpus.iterdir() if p.suffix.lower().lstrip(".") in SURVEY_FORMATS)
+    transcripts = sorted(p for p in (corpus / "transcripts").rglob("*")
+                         if p.is_file() and p.suffix.lower().lstrip(".") in FORMATS) \
+        if (corpus / "transcripts").is_dir() else []
+    if not surveys and not transcripts:
+        raise RapidReviewError(f"{corpus}: no survey exports (.csv, .tsv, .xlsx) or transcripts/ found. "
+                               "Give the corpus directory with --corpus.")
+    results = []
+    for path in surveys:
+        given = {**survey, **overrides.get(path.name, {})}
+        if "wave" not in given and (wave := wave_from_name(path.name)):
+            given["wave"] = wave
+        options = ImportOptions.from_dict(given)
+        results += import_files(db, [path], options)
+    if transcripts:
+        results += import_files(db, transcripts, ImportOptions.from_dict(transcript_options))
+    new = [r for r in results if not r.skipped]
+    documents = sum(r.counts["documents"] for r in new)
+    return (f"{len(new)} files imported ({documents} documents), "
+            f"{len(results) - len(new)} already there")
+
+
+def wave_from_name(name: str) -> str | None:
+    """survey-2025-q1.xlsx -> 2025-Q1: the corpus names each wave's export by quarter."""
+    match = re.search(r"(\d{4})[-_ ]?q([1-4])", name, re.IGNORECASE)
+    return f"{match[1]}-Q{match[2]}" if match else None
+
+
+# (name, step): each step takes the review and the corpus directory and returns a one-line message.
+STEPS: list[tuple[str, Callable[[sqlite_utils.Database, Path], str]]] = [
+    ("import", import_corpus),
+]
+
+
+def build(directory=DEFAULT_DIR, corpus=None,
+          on_step: Callable[[str, str], None] | None = None) -> dict:
+    """Build (or bring up to date) DIRECTORY/review.db from the corpus; returns the review
+    path, each step's message, and the review's stats."""
+    corpus = find_corpus(corpus)
+    directory = Path(directory)
+    directory.mkdir(parents=True, exist_ok=True)
+    review = directory / "review.db"
+    db = store.open_review(review)
+    try:
+        done = []
+        for name, step in STEPS:
+            message = step(db, corpus)
+            done.append((name, message))
+            if on_step:
+                on_step(name, message)
+        return {"review": str(review), "corpus": str(corpus), "steps": done, "stats": stats.review_stats(db)}
+    finally:
+        db.conn.close()

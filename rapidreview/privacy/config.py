@@ -1,0 +1,152 @@
+"""What to redact: detectors on or off, the user's own patterns, and the allow-list.
+
+A YAML file (`rapidreview redact review.db --config privacy.yaml`):
+
+    allow:                      # phrases that are never redacted (case-insensitive)
+      - Leeds General Infirmary
+      - Ward 7
+    patterns:                   # extra things to redact
+      - kind: name
+        words: [Bellamy, Okafor]          # literal words or phrases
+      - kind: ward
+        regex: '\\bRowan (?:Ward|Unit)\\b'   # a Python regular expression
+    detectors: [nhs_number, phone, email, postcode, ni_number, date_of_birth, address, url, name]
+    public_domains: [nhs.uk, gov.uk]      # web addresses of organisations are kept
+    dob_before_year: 1990                 # full dates before this year count as birth dates
+    default_allow: true                   # keep the built-in UK health and care allow-list
+
+`rapidreview privacy config` prints the defaults as a starting file.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass, field
+from pathlib import Path
+
+import yaml
+
+from ..errors import RapidReviewError
+from .detectors import DETECTORS, UserPattern
+
+# Organisations, services and places in UK health and care that must survive redaction.
+DEFAULT_ALLOW = [
+    "NHS", "NHS 111", "111", "999", "A&E", "A and E", "GP", "Age UK", "Citizens Advice", "Healthwatch",
+    "Macmillan", "Macmillan Cancer Support", "Marie Curie", "Sue Ryder", "Martin House", "Mind", "Samaritans",
+    "Carers UK", "Carers Trust", "Alzheimer's Society", "Dementia UK", "Mencap", "Scope", "Barnardo's",
+    "Shelter", "Turning Point", "Change Grow Live", "St John Ambulance", "British Red Cross", "Red Cross",
+    "Parkinson's UK", "Diabetes UK", "Stroke Association", "British Heart Foundation", "Cancer Research UK",
+    "Florence Nightingale", "Nightingale", "Mary Seacole", "CQC", "Care Quality Commission", "PALS", "ICB",
+    "Leeds General Infirmary", "LGI", "St James's Hospital", "Jimmy's", "Queen Elizabeth Hospital",
+    "Royal Victoria Infirmary", "Pinderfields", "Airedale", "Calderdale", "Kirklees", "Boots", "Lloyds Pharmacy",
+    "Superdrug", "Tesco", "Asda", "Costa", "Jubilee Wing", "Victoria Wing", "Gledhow Wing", "Bexley Wing",
+    "Lincoln Wing", "Chancellor Wing", "Clarendon Wing", "Brotherton Wing", "Martin Wing", "Oak Ward",
+    "Ward 1", "Ward 7", "Ward 12", "Covid", "Covid-19", "Long Covid", "Down's syndrome", "Crohn's",
+    "Alzheimer's", "Parkinson's", "Asperger's", "Huntington's", "Addison's", "Hodgkin's", "Bell's palsy",
+    "Christmas", "Easter", "Eid", "Diwali", "Ramadan", "Boxing Day", "Universal Credit", "PIP",
+]
+DEFAULT_PUBLIC_DOMAINS = ["nhs.uk", "gov.uk", "nice.org.uk", "cqc.org.uk", "healthwatch.co.uk", "ageuk.org.uk",
+                          "citizensadvice.org.uk", "mind.org.uk", "macmillan.org.uk", "nhs.scot", "hscni.net"]
+
+# Ward, bay and room numbers: places, not people, wherever they appear.
+_PLACES_WITH_NUMBERS = r"\b(?:ward|bay|bed|room|wing|level|floor|gate|unit|suite|cubicle|pod|clinic)\s+\d+[a-z]?\b"
+
+
+@dataclass
+class PrivacyConfig:
+    allow: list[str] = field(default_factory=list)
+    patterns: list[UserPattern] = field(default_factory=list)
+    detectors: tuple[str, ...] = tuple(DETECTORS)
+    public_domains: tuple[str, ...] = tuple(DEFAULT_PUBLIC_DOMAINS)
+    dob_before_year: int = 1990
+    default_allow: bool = True
+    allow_regex: re.Pattern | None = None
+
+    def __post_init__(self):
+        phrases = list(self.allow) + (DEFAULT_ALLOW if self.default_allow else [])
+        parts = [_phrase(p) for p in dict.fromkeys(phrases) if p.strip()]
+        parts.append(_PLACES_WITH_NUMBERS)
+        self.allow_regex = re.compile("|".join(parts), re.I)
+
+    def protected(self, text: str) -> list[tuple[int, int]]:
+        return [(m.start(), m.end()) for m in self.allow_regex.finditer(text)] if self.allow_regex else []
+
+    def fingerprint(self) -> dict:
+        """What a scan used: stored with each scanned document."""
+        return {"allow": sorted(self.allow), "patterns": [(p.kind, p.regex.pattern) for p in self.patterns],
+                "detectors": list(self.detectors), "default_allow": self.default_allow,
+                "dob_before_year": self.dob_before_year}
+
+
+def _phrase(p: str) -> str:
+    """A literal phrase matched on word boundaries (also when it starts or ends with '&')."""
+    return r"(?<![\w])" + re.escape(p.strip()) + r"(?![\w])"
+
+
+DEFAULT_CONFIG = PrivacyConfig()
+
+
+def load_config(path=None, *, allow=(), patterns=()) -> PrivacyConfig:
+    """The config from a YAML file (optional) plus allow phrases and (kind, regex) pairs."""
+    data = {}
+    if path:
+        try:
+            data = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
+        except (OSError, yaml.YAMLError) as e:
+            raise RapidReviewError(f"{path}: cannot read privacy config: {e}") from None
+        if not isinstance(data, dict):
+            raise RapidReviewError(f"{path}: a privacy config is a YAML mapping (allow:, patterns:, ...).")
+    known = {"allow", "patterns", "detectors", "public_domains", "dob_before_year", "default_allow"}
+    unknown = set(data) - known
+    if unknown:
+        raise RapidReviewError(f"{path}: unknown privacy option(s) {', '.join(sorted(unknown))}. "
+                               f"Known: {', '.join(sorted(known))}.")
+    user_patterns = [_pattern(p, path) for p in data.get("patterns") or []]
+    user_patterns += [UserPattern(kind, _compile(regex, path)) for kind, regex in patterns]
+    detectors = data.get("detectors") or list(DETECTORS)
+    bad = [d for d in detectors if d not in DETECTORS]
+    if bad:
+        raise RapidReviewError(f"{path}: unknown detector(s) {', '.join(bad)}. Known: {', '.join(DETECTORS)}.")
+    return PrivacyConfig(
+        allow=[str(a) for a in (data.get("allow") or [])] + list(allow),
+        patterns=user_patterns,
+        detectors=tuple(detectors),
+        public_domains=tuple(data.get("public_domains") or DEFAULT_PUBLIC_DOMAINS),
+        dob_before_year=int(data.get("dob_before_year") or 1990),
+        default_allow=bool(data.get("default_allow", True)),
+    )
+
+
+def _pattern(item, path) -> UserPattern:
+    if not isinstance(item, dict) or "kind" not in item or not ({"regex", "words"} & set(item)):
+        raise RapidReviewError(f"{path}: each pattern needs a kind and either regex: or words:, "
+                               f"for example {{kind: name, words: [Bellamy]}}; got {item!r}.")
+    kind = re.sub(r"\W+", "_", str(item["kind"]).strip().lower())
+    if "regex" in item:
+        return UserPattern(kind, _compile(str(item["regex"]), path))
+    words = [str(w) for w in item["words"]]
+    return UserPattern(kind, re.compile("|".join(_phrase(w) for w in words), re.I))
+
+
+def _compile(regex: str, path) -> re.Pattern:
+    try:
+        return re.compile(regex)
+    except re.error as e:
+        raise RapidReviewError(f"{path or 'pattern'}: {regex!r} is not a valid regular expression: {e}") from None
+
+
+def default_config_yaml() -> str:
+    """A commented starting file for `--config`."""
+    return (
+        "# rapidreview privacy config: what `rapidreview redact --config` adds to the defaults.\n"
+        "allow:            # phrases never redacted (case-insensitive), on top of the built-in list\n"
+        "  - Leeds General Infirmary\n  - Ward 7\n"
+        "patterns:         # extra things to redact: literal words, or a Python regex\n"
+        "  - kind: name\n    words: [Bellamy, Okafor]\n"
+        "  - kind: ward\n    regex: '\\bRowan (?:Ward|Unit)\\b'\n"
+        f"detectors: [{', '.join(DETECTORS)}]\n"
+        f"public_domains: [{', '.join(DEFAULT_PUBLIC_DOMAINS)}]\n"
+        "dob_before_year: 1990   # full dates before this year are treated as dates of birth\n"
+        "default_allow: true     # the built-in allow-list:\n"
+        + "".join(f"#   - {a}\n" for a in DEFAULT_ALLOW)
+    )
