@@ -217,6 +217,10 @@ def test_delete_with_codings_refused_unless_archived(survey, review_path):
     assert result.archived == ["parking"]
     assert db.execute("SELECT archived FROM codes WHERE key = 'parking'").fetchone() == (1,)
     assert codings(db, "parking") == 1
+    back = cb.load_codebook(db, cb.loads_yaml(BOOK))  # back in the file: live again, with its codings
+    assert "'parking' was archived" in back.warnings[0]
+    assert db.execute("SELECT archived FROM codes WHERE key = 'parking'").fetchone() == (0,)
+    assert codings(db, "parking") == 1
 
 
 def test_code_without_codings_is_deleted_when_it_leaves_the_file(db):
@@ -291,3 +295,15 @@ def test_duplicate_guids_are_reported():
         "name: Parking", f"name: Parking\n    guid: '{{{guid.lower()}}}'")
     with pytest.raises(cb.CodebookError, match=r"line 25, codes\[2\] \(parking\)\.guid: .*also used by 'waiting'"):
         cb.loads_yaml(bad)
+
+
+def test_fft_import_then_nhs_codebook_adopts_every_code(fft_dev, db):
+    import_files(db, [fft_dev], ImportOptions(text=["FFT answer"], id="Comment ID", respondent="Respondent ID",
+                                              question_col="FFT question", codes=["Not assigned.."]))
+    before = db.execute("SELECT count(*) FROM codings").fetchone()[0]
+    result = cb.load_codebook(db, cb.read(ROOT / "codebooks" / "nhs-patient-experience.yaml"))
+    assert len(result.adopted) >= 40 and result.unmatched == []
+    assert cb.codebook_names(db) == ["NHS patient experience"]
+    kept = db.execute("""SELECT count(*) FROM codings g JOIN codes c ON c.id = g.code_id
+                         JOIN codebooks b ON b.id = c.codebook_id WHERE b.name = 'NHS patient experience'""").fetchone()
+    assert kept[0] == before > 5000

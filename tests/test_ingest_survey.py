@@ -150,6 +150,10 @@ def test_codes_one_hot_range_and_delimited(tmp_path):
     assert records[1].answered is False  # codes on an unanswered row are still imported
     ranged = list(read_delimited(path, ImportOptions(text=["Answer"], id="ID", codes=["Parking..Staff"])))
     assert [r.codes for r in ranged] == [["Parking"], ["Staff"], ["Parking", "Staff"]]
+    # A range skips the columns chosen for something else.
+    skipping = list(read_delimited(path, ImportOptions(text=["Answer"], id="ID", attrs=["Tags", "Food"],
+                                                       codes=["ID.."])))
+    assert [r.codes for r in skipping] == [["Parking"], ["Staff"], ["Parking", "Staff"]]
 
 
 def test_one_hot_column_with_a_name_in_it_is_an_error(tmp_path):

@@ -92,7 +92,7 @@ def test_ni_numbers(ni):
 
 
 def test_ni_invalid_prefix():
-    assert list(detect_ni_numbers("GB123456A and QQ123456C")) == []
+    assert list(detect_ni_numbers("GB123456A, DQ123456C and TN123456A")) == []
 
 
 # ---------------------------------------------------------------- dates of birth
@@ -182,3 +182,18 @@ def test_bad_config_is_a_clear_error(tmp_path):
     cfg.write_text("patterns:\n  - kind: name\n    regex: '('\n")
     with pytest.raises(RapidReviewError, match="not a valid regular expression"):
         load_config(cfg)
+
+
+@pytest.mark.parametrize("text,want", [
+    ("NI number QQ 12 34 56 C please", "QQ 12 34 56 C"), ("DOB 03-Mar-1961", "03-Mar-1961"),
+    ("we live at 14 Kirkgate, Otley", "14 Kirkgate"), ("post it to 12 The Green please", "12 The Green"),
+    ("thanks to john and steve on ward 5", "john"),
+])
+def test_more_forms(text, want):
+    assert want in [text[s.start:s.end] for s in detect(text)]
+
+
+@pytest.mark.parametrize("text", ["an amber warning for 15 miles", "she is an angel", "St George's was busy",
+                                  "Trent PTS are excellent", "The Freeman was good"])
+def test_more_lookalikes(text):
+    assert detect(text) == []

@@ -116,3 +116,20 @@ def test_redacted_segments_and_manual_errors(db, tmp_path):
         privacy.add_manual(db, doc_id(db, "Dr Patel"), 5, 5000, "name")
     with pytest.raises(NotFound):
         privacy.confirm(db, 99999)
+
+
+def test_trained_pipeline_entities_add_recall(db, tmp_path):
+    """A pipeline with an entity recogniser adds PERSON spans the rules miss (here a
+    rule-based stand-in named "ner", since no trained pipeline downloads offline)."""
+    import spacy
+
+    import_comments(db, tmp_path, [("R1", "Zebedee Quux helped me a lot at Ward 7.", "GP")])
+    privacy.redact(db, use_model=False)
+    assert privacy.redacted_text(db, 1).startswith("Zebedee Quux")
+    nlp = spacy.blank("en")
+    ruler = nlp.add_pipe("entity_ruler", name="ner")
+    ruler.add_patterns([{"label": "PERSON", "pattern": "Zebedee Quux"}, {"label": "PERSON", "pattern": "Ward 7"}])
+    nlp.meta["name"] = "stand_in"
+    result = privacy.redact(db, nlp=nlp)  # a new model is a new scan signature: scanned again
+    assert result.documents == 1
+    assert privacy.redacted_text(db, 1) == "[NAME 1] helped me a lot at Ward 7."  # allow-list still wins

@@ -98,6 +98,15 @@ def _static_name():
     return views.static_name(STATIC)
 
 
+def test_review_connections_have_foreign_keys(review):
+    ds = serve.make_datasette([review])
+
+    async def pragma():
+        return (await ds.get_database("review").execute("PRAGMA foreign_keys")).first()[0]
+
+    assert asyncio.run(pragma()) == 1  # our prepare_connection hook ran on Datasette's connection
+
+
 def test_plugin_registered_once(review):
     from datasette.plugins import pm
 

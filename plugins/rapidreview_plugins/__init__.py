@@ -12,10 +12,11 @@ from pathlib import Path
 
 from datasette import hookimpl
 
+from rapidreview.store import APP_ID
+
 from . import views
 
 STATIC = Path(__file__).parent / "static"
-APP_ID = 0x52525631  # rapidreview.store.APP_ID; repeated so this hook needs no import of the store
 
 
 @hookimpl

@@ -12,10 +12,9 @@ import sqlite_utils
 from datasette.utils.asgi import Forbidden, Response
 
 from rapidreview import stats
+from rapidreview.store import APP_ID
 
 from . import legacy
-
-APP_ID = 0x52525631
 
 
 async def review_summaries(datasette, actor) -> list[dict]:

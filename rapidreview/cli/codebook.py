@@ -310,7 +310,7 @@ def export_command(review, codebook_name, fmt, output, archived):
     elif fmt == "csv":
         import csv
 
-        csv.writer(click.get_text_stream("stdout")).writerows(cb.tabular.codebook_rows(book))
+        csv.writer(sys.stdout).writerows(cb.tabular.codebook_rows(book))
     else:
         raise RapidReviewError("xlsx needs a file: add -o codebook.xlsx")
 
@@ -535,7 +535,7 @@ def memo_add(review, text, document, segment, code, theme, about_review, author,
     """
     target, ref = _target(document, segment, code, theme, about_review, True)
     if text == "-":
-        text = click.get_text_stream("stdin").read()
+        text = sys.stdin.read()
     memo = memos.add_memo(store.open_review(review, create=False), target, ref, text, author=author,
                           codebook=codebook_name)
     if as_json:

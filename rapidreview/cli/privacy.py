@@ -280,13 +280,12 @@ def privacy_check(text, path, config_path, allow, pattern, as_json):
     if not text:
         raise RapidReviewError("give the text to check, or --file FILE.")
     config = _config(config_path, allow, pattern)
-    found = privacy.detect(text, config)
-    spans = [(s.start, s.end, f"[{privacy.detectors.placeholder(s.kind)}]") for s in found]
+    redacted, found = privacy.redact_text(text, config)
     if as_json:
-        return echo_json({"redacted": privacy.apply(text, spans),
+        return echo_json({"redacted": redacted,
                           "spans": [{"start": s.start, "end": s.end, "kind": s.kind, "detector": s.detector,
                                      "text": text[s.start:s.end]} for s in found]})
-    click.echo(privacy.apply(text, spans))
+    click.echo(redacted)
     for s in found:
         click.echo(f"  {s.kind:<14} {s.detector:<14} {text[s.start:s.end]!r}", err=True)
 

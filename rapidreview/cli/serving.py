@@ -95,8 +95,9 @@ def demo_command(directory, corpus, no_serve, port, open_browser, as_json):
         echo_json(result)
     else:
         click.echo(format_stats(result["stats"]))
-    if no_serve and not as_json:
-        click.echo(f"Browse it with: rapidreview serve {result['review']}", err=True)
+    if no_serve:
+        if not as_json:
+            click.echo(f"Browse it with: rapidreview serve {result['review']}", err=True)
     else:
         ds = serve_lib.make_datasette([result["review"]], title="rapidreview demo")
         run_server(ds, "127.0.0.1", port, open_browser, label=result["review"])

@@ -318,6 +318,9 @@ class _Loader:
                                            "file (`rapidreview codebook export` writes the current codebook)")
                     db.execute(f"UPDATE codes SET {sets} WHERE id = ?", values + [code_id])
                 else:
+                    if archived:
+                        result.warnings.append(f"code {code.key!r} was archived and is in the file, so it is live "
+                                               "again; remove it from the file to keep it archived")
                     db.execute(f"UPDATE codes SET {sets}, archived = 0 WHERE id = ?", values + [code_id])
             elif code.name.casefold() in imported:
                 # Adopt the imported code: same row, so its codings come along.

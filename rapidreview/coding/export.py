@@ -56,8 +56,9 @@ def rows(db: sqlite_utils.Database, options: ExportOptions | None = None) -> tup
     """(header, rows) of the export."""
     options = options or ExportOptions()
     _check(options)
-    codes = [r for r in db.execute("""SELECT k.id, k.name FROM codes k JOIN codebooks b ON b.id = k.codebook_id
-                                      WHERE k.archived = 0 ORDER BY b.id, k.id""")]
+    codable = "AND k.codable = 1" if "codable" in db["codes"].columns_dict else ""
+    codes = [r for r in db.execute(f"""SELECT k.id, k.name FROM codes k JOIN codebooks b ON b.id = k.codebook_id
+                                       WHERE k.archived = 0 {codable} ORDER BY b.id, k.id""")]
     index = {c[0]: j for j, c in enumerate(codes)}
     units = _units(db, options)
     by_unit: dict = {}

@@ -20,7 +20,6 @@ import hashlib
 import json
 import re
 import time
-from concurrent.futures import ThreadPoolExecutor
 from dataclasses import asdict, dataclass, field
 
 import numpy as np
@@ -29,10 +28,13 @@ from scipy import sparse
 
 from .. import store
 from ..errors import RapidReviewError
-from .units import Unit, codes_unanswered_documents, human_labels, load_units
+from . import workers
+from .units import Unit, codes_unanswered_documents, human_decisions, load_units
 
 MIN_EXAMPLES = 5  # positives a code needs before the model learns it
-EXCLUSIVE_GROUPS = ("sentiment",)  # one code per unit within these code groups
+EXCLUSIVE_GROUPS = ("sentiment",)
+MIN_THRESHOLD = 0.1  # lowest calibrated confidence a suggestion may have
+MIN_CV_F1 = 0.05  # a code the model learns worse than this (cross-validated) is not suggested
 
 
 class ModelError(RapidReviewError):
@@ -42,20 +44,17 @@ class ModelError(RapidReviewError):
 @dataclass
 class TrainOptions:
     min_examples: int = MIN_EXAMPLES
-    folds: int = 3
+    folds: int = 4
     C: float = 0.5
     word_ngrams: tuple = (1, 2)
-    char_ngrams: tuple = (2, 5)
+    char_ngrams: tuple = (3, 5)
     min_df: int = 2
     question: bool = True  # the question answered is a feature: "What was good?" matters
     seed: int = 0
-    jobs: int = 2  # codes are fitted on this many threads (liblinear releases the GIL)
     codes: list[int] | None = None  # restrict to these code ids
 
     def params(self) -> dict:
-        d = asdict(self)
-        d.pop("jobs")
-        return d
+        return asdict(self)
 
 
 @dataclass
@@ -103,8 +102,8 @@ class TrainingSet:
 def training_set(db: sqlite_utils.Database, options: TrainOptions | None = None) -> TrainingSet:
     """The units people coded, their codes, and which codes have enough examples."""
     options = options or TrainOptions()
-    labels = human_labels(db, options.codes)
-    if not labels:
+    labels = human_decisions(db, options.codes)
+    if not any(v.positive for v in labels.values()):
         raise ModelError("training with no human codings: there is nothing to learn from. Code some segments "
                          "(`rapidreview review`, manual coding) or import existing codes with `--codes`, then train.")
     unanswered = codes_unanswered_documents(db)
@@ -112,7 +111,7 @@ def training_set(db: sqlite_utils.Database, options: TrainOptions | None = None)
     units = [u for u in load_units(db, unanswered=unanswered, document_ids=docs) if u.key in labels]
     counts: dict[int, int] = {}
     for u in units:
-        for c in labels[u.key]:
+        for c in labels[u.key].positive:
             counts[c] = counts.get(c, 0) + 1
     info = _code_info(db, list(counts))
     codes, refused = [], []
@@ -133,10 +132,30 @@ def training_set(db: sqlite_utils.Database, options: TrainOptions | None = None)
     index = {c["id"]: j for j, c in enumerate(codes)}
     Y = np.zeros((len(units), len(codes)), dtype=np.int8)
     for i, u in enumerate(units):
-        for c in labels[u.key]:
+        decided = labels[u.key]
+        if not decided.complete:
+            Y[i, :] = -1  # only the suggestions decided here are known
+            for c in decided.negative:
+                if c in index:
+                    Y[i, index[c]] = 0
+        for c in decided.positive:
             if c in index:
                 Y[i, index[c]] = 1
+    _mark_unknown(Y, codes)
     return TrainingSet(units, Y, codes, refused, _fingerprint(units, Y, codes, options), unanswered)
+
+
+def _mark_unknown(Y: np.ndarray, codes: list[dict]) -> None:
+    """In an exclusive group (sentiment) a unit with none of the group's codes was not
+    judged for that group: mark it -1 (unknown), not a negative for every code."""
+    groups: dict[str, list[int]] = {}
+    for j, c in enumerate(codes):
+        if c["group"] in EXCLUSIVE_GROUPS:
+            groups.setdefault(c["group"], []).append(j)
+    for cols in groups.values():
+        unjudged = Y[:, cols].max(axis=1) == 0
+        for j in cols:
+            Y[unjudged, j] = -1
 
 
 def _code_info(db, code_ids) -> dict[int, dict]:
@@ -202,21 +221,54 @@ class Featuriser:
 def _svm(options: TrainOptions):
     from sklearn.svm import LinearSVC
 
+    # liblinear's dual solver (3x faster than the primal one here) draws its coordinate
+    # order from a process-global RNG seeded by random_state: fit codes one at a time,
+    # never on threads side by side, or the results would depend on scheduling.
     return LinearSVC(C=options.C, random_state=options.seed)
+
+
+def _fit_one(X, y, options: TrainOptions):
+    """(coef, intercept) of one code's SVM, on the units where the label is known."""
+    known = y >= 0
+    if not known.all():
+        X, y = X[known], y[known]
+    if len(y) == 0 or y.min() == y.max():  # no positives (or no negatives): never fires
+        return np.zeros(X.shape[1], dtype=np.float32), -1.0
+    clf = _svm(options).fit(X, y)
+    return clf.coef_.ravel().astype(np.float32), float(clf.intercept_[0])
+
+
+# Work shared with forked workers (inherited, never pickled): X, Y, folds, options.
+_SHARED: dict = {}
+PARALLEL_MIN_UNITS = 1500  # below this, starting workers costs more than it saves
+
+
+def _task(task):
+    fold, j = task
+    X, Y, options = _SHARED["X"], _SHARED["Y"], _SHARED["options"]
+    if fold is None:
+        return _fit_one(X, Y[:, j], options)
+    val = _SHARED["folds"][fold]
+    mask = np.ones(X.shape[0], bool)
+    mask[val] = False
+    w, b = _fit_one(X[mask], Y[mask, j], options)
+    return (X[val] @ w + b).astype(np.float32)
+
+
+def _run_tasks(tasks, X, Y, options, folds=None):
+    """Fit codes one after another, or on forked worker processes: each process has its
+    own liblinear RNG, seeded per fit, so the results are the same either way."""
+    _SHARED.update(X=X, Y=Y, options=options, folds=folds)
+    try:
+        jobs = workers.count(X.shape[0], PARALLEL_MIN_UNITS)
+        return workers.fork_map(_task, tasks, jobs, chunksize=max(1, len(tasks) // (4 * jobs)))
+    finally:
+        _SHARED.clear()
 
 
 def _fit_columns(X, Y, options: TrainOptions):
     """One linear SVM per column of Y: (coef matrix, intercepts)."""
-
-    def fit(j):
-        y = Y[:, j]
-        if y.min() == y.max():  # a fold without positives: never fires
-            return np.zeros(X.shape[1], dtype=np.float32), -1.0
-        clf = _svm(options).fit(X, y)
-        return clf.coef_.ravel().astype(np.float32), float(clf.intercept_[0])
-
-    with ThreadPoolExecutor(max(1, options.jobs)) as pool:
-        fitted = list(pool.map(fit, range(Y.shape[1])))
+    fitted = _run_tasks([(None, j) for j in range(Y.shape[1])], X, Y, options)
     W = np.vstack([w for w, _ in fitted]).T
     b = np.array([b for _, b in fitted], dtype=np.float32)
     return W, b
@@ -230,12 +282,12 @@ def _folds(n: int, k: int, seed: int):
 
 def out_of_fold_scores(X, Y, options: TrainOptions) -> np.ndarray:
     """Decision scores for every unit from a model that did not see it."""
+    folds = _folds(X.shape[0], options.folds, options.seed)
+    tasks = [(f, j) for f in range(len(folds)) for j in range(Y.shape[1])]
+    results = _run_tasks(tasks, X, Y, options, folds)
     scores = np.zeros(Y.shape, dtype=np.float32)
-    for val in _folds(X.shape[0], options.folds, options.seed):
-        mask = np.ones(X.shape[0], bool)
-        mask[val] = False
-        W, b = _fit_columns(X[mask], Y[mask], options)
-        scores[val] = X[val] @ W + b
+    for (f, j), col in zip(tasks, results):
+        scores[folds[f], j] = col
     return scores
 
 
@@ -290,7 +342,12 @@ def _best_threshold(p: np.ndarray, y: np.ndarray) -> tuple[float, float, float, 
     fp = np.cumsum(1 - ys)
     pos = ys.sum()
     f1 = 2 * tp / (tp + fp + pos)
+    # Never below MIN_THRESHOLD: a code the model cannot separate would otherwise get a
+    # threshold near 0 and fire on everything.
+    f1 = np.where(ps >= MIN_THRESHOLD, f1, -1.0)
     i = int(np.argmax(f1))
+    if f1[i] < 0:
+        return 1.0, 0.0, 0.0, 0.0
     nxt = ps[i + 1] if i + 1 < len(ps) else 0.0
     threshold = float((ps[i] + nxt) / 2)
     precision = tp[i] / (tp[i] + fp[i])
@@ -312,44 +369,85 @@ class FittedModel:
         return _prob(S, a, b)
 
 
-def _fit(ts: TrainingSet, options: TrainOptions, *, cross_validate: bool):
+def _fit(ts: TrainingSet, options: TrainOptions, *, cross_validate: bool, final: bool = True):
     featuriser = Featuriser(options)
     X = featuriser.fit_transform([u.text for u in ts.units], [u.question for u in ts.units])
     oof = out_of_fold_scores(X, ts.Y, options) if cross_validate else None
-    W, b = _fit_columns(X, ts.Y, options)
+    W, b = _fit_columns(X, ts.Y, options) if final else (None, None)
     return featuriser, X, oof, W, b
+
+
+def _cross_validated(ts: TrainingSet, options: TrainOptions):
+    """Per-code calibration and thresholds from out-of-fold scores, and the
+    out-of-fold predictions they give: (stats, predictions)."""
+    _, _, oof, _, _ = _fit(ts, options, cross_validate=True, final=False)
+    stats, preds = [], np.zeros(ts.Y.shape, dtype=np.int8)
+    for j, c in enumerate(ts.codes):
+        known = ts.Y[:, j] >= 0
+        y = ts.Y[known, j]
+        a, b = _platt(oof[known, j], y)
+        p = _prob(oof[:, j], a, b)
+        threshold, f1, precision, recall = _best_threshold(p[known], y)
+        preds[:, j] = (p >= threshold) & known
+        stats.append(CodeStats(c["id"], c["name"], c["positives"], round(threshold, 6), a, b, round(f1, 4),
+                               round(precision, 4), round(recall, 4), c["group"]))
+    return stats, preds
 
 
 def train(db: sqlite_utils.Database, options: TrainOptions | None = None, *, actor: str | None = None) -> ModelRecord:
     """Learn every code with enough examples; record the model; log the event."""
+    from . import sentiment
+
     options = options or TrainOptions()
     t0 = time.perf_counter()
+    sentiment.group_codes(db, create=False) or sentiment.adopt(db)
     ts = training_set(db, options)
-    _, _, oof, _, _ = _fit(ts, options, cross_validate=True)
-    stats, preds = [], np.zeros(ts.Y.shape, dtype=np.int8)
-    for j, c in enumerate(ts.codes):
-        y = ts.Y[:, j]
-        a, b = _platt(oof[:, j], y)
-        p = _prob(oof[:, j], a, b)
-        threshold, f1, precision, recall = _best_threshold(p, y)
-        preds[:, j] = p >= threshold
-        stats.append(CodeStats(c["id"], c["name"], c["positives"], round(threshold, 6), a, b, round(f1, 4),
-                               round(precision, 4), round(recall, 4), c["group"]))
+    stats, preds = _cross_validated(ts, options)
+    weak = [c for c in stats if c.cv_f1 < MIN_CV_F1 and c.group not in EXCLUSIVE_GROUPS]
+    refused = ts.refused + [{"id": c.id, "name": c.name, "group": c.group, "positives": c.positives,
+                             "needs": max(options.min_examples, c.positives),  # a rough guide: twice as many
+                             "reason": f"cross-validated F1 only {c.cv_f1:.2f} from {c.positives} examples: "
+                                       f"code about {max(options.min_examples, c.positives)} more to learn it"}
+                            for c in weak]
+    for j, c in enumerate(stats):
+        if c in weak:
+            preds[:, j] = 0  # not suggested, so not scored as suggested
+    stats = [c for c in stats if c not in weak]
     fit_seconds = time.perf_counter() - t0
     record = ModelRecord(
-        version="", fingerprint=ts.fingerprint, params=options.params(), codes=stats, refused=ts.refused,
-        scores=_cv_scores(ts.Y, preds), n_units=len(ts.units), fit_seconds=round(fit_seconds, 3))
-    record.messages = [f"not learned: {r['name']!r}: {r['reason']}" for r in ts.refused]
+        version="", fingerprint=ts.fingerprint, params=options.params(), codes=stats, refused=refused,
+        scores=_cv_scores(np.maximum(ts.Y, 0), preds, options.folds), n_units=len(ts.units), fit_seconds=round(fit_seconds, 3))
+    record.messages = [f"not learned: {r['name']!r}: {r['reason']}" for r in refused]
     _save(db, record, actor)
     return record
 
 
-def _cv_scores(Y, P) -> dict:
+def cross_predictions(db: sqlite_utils.Database, units: list[Unit]) -> dict[tuple, set[int]]:
+    """The model as a coder, for agreement: for units people coded, predictions from
+    models that never saw them (out of fold); for the others, from the full model."""
+    record = latest(db)
+    options = options_of(record) if record else TrainOptions()
+    ts = training_set(db, options)
+    stats, preds = _cross_validated(ts, options)
+    out = {u.key: {ts.codes[j]["id"] for j in np.flatnonzero(preds[i])} for i, u in enumerate(ts.units)}
+    rest = [u for u in units if u.key not in out]
+    if rest:
+        featuriser, _, _, W, b = _fit(ts, options, cross_validate=False)
+        record = ModelRecord("cv", ts.fingerprint, options.params(), stats, ts.refused, {}, len(ts.units), 0.0)
+        fitted = FittedModel(featuriser, W, b, record)
+        for unit, c, _ in predict(fitted, rest):
+            out.setdefault(unit.key, set()).add(c.id)
+        for u in rest:
+            out.setdefault(u.key, set())
+    return out
+
+
+def _cv_scores(Y, P, folds: int) -> dict:
     from sklearn.metrics import f1_score
 
     return {"micro_f1": round(float(f1_score(Y, P, average="micro", zero_division=0)), 4),
             "macro_f1": round(float(f1_score(Y, P, average="macro", zero_division=0)), 4),
-            "folds": None}
+            "folds": folds}
 
 
 def _save(db, record: ModelRecord, actor) -> None:
@@ -386,11 +484,11 @@ def latest(db: sqlite_utils.Database) -> ModelRecord | None:
         scores=json.loads(row[6]), n_units=row[7], fit_seconds=row[8], created_at=row[9])
 
 
-def options_of(record: ModelRecord, jobs: int = 2) -> TrainOptions:
+def options_of(record: ModelRecord) -> TrainOptions:
     params = dict(record.params)
     params["word_ngrams"] = tuple(params["word_ngrams"])
     params["char_ngrams"] = tuple(params["char_ngrams"])
-    return TrainOptions(**params, jobs=jobs)
+    return TrainOptions(**params)
 
 
 def current(db: sqlite_utils.Database, *, actor: str | None = None, retrain: bool = True) -> tuple[ModelRecord, bool]:
@@ -449,6 +547,8 @@ def predict(fitted: FittedModel, units: list[Unit], *, batch: int = 5000):
 
 def units_to_code(db: sqlite_utils.Database, record: ModelRecord) -> list[Unit]:
     """The units the model suggests for: every unit people have not coded."""
-    labelled = set(human_labels(db))
+    complete = {k for k, v in human_decisions(db).items() if v.complete}
     unanswered = codes_unanswered_documents(db)
-    return [u for u in load_units(db, unanswered=unanswered) if u.key not in labelled]
+    # Units people decided only some suggestions on still get suggestions for the rest
+    # (write_suggestions skips the codes they decided).
+    return [u for u in load_units(db, unanswered=unanswered) if u.key not in complete]

@@ -23,7 +23,8 @@ import sqlite_utils
 from spacy.matcher import Matcher, PhraseMatcher
 
 from ..errors import RapidReviewError
-from ..nlp import get_nlp, lemmas
+from ..nlp import get_nlp
+from . import workers
 from .units import Unit
 
 MAX_VARIANTS = 256  # surface-form combinations per keyword phrase
@@ -51,6 +52,21 @@ def _forms_by_lemma() -> dict[str, frozenset[str]]:
     for form, lemma in _lemma_table().items():
         forms.setdefault(lemma, set()).add(form)
     return {k: frozenset(v) for k, v in forms.items()}
+
+
+@functools.lru_cache(maxsize=1)
+def tokenizer_nlp():
+    """Rules need only the tokenizer: lemmas come from the table, not a pipeline run."""
+    import spacy
+
+    return spacy.blank("en")
+
+
+def lemma_words(text: str, nlp=None) -> list[str]:
+    """Lower-cased lemmas of `text`, exactly as `rapidreview.nlp.lemmas` gives them with
+    the lookup lemmatiser (lower-case, then the table, else the word itself)."""
+    table = _lemma_table()
+    return [table.get(t.text, t.text) for t in (nlp or tokenizer_nlp()).make_doc(text.lower()) if not t.is_space]
 
 
 def forms(lemma: str) -> list[str]:
@@ -110,24 +126,25 @@ def code_rules(db: sqlite_utils.Database, code_ids=None) -> list[CodeRules]:
 
 def compile_rules(rules: list[CodeRules], nlp=None) -> CompiledRules:
     """Build the matchers. A pattern that does not compile names its code and index."""
-    nlp = nlp or get_nlp()
+    rewritten = {(r.code_id, i): _rewrite(p, r.name, i) for r in rules for i, p in enumerate(r.patterns)}
+    needs_lemmas = any(left for _, left in rewritten.values())
+    if nlp is None:  # the full pipeline only where a pattern still tests lemmas (REGEX and the like)
+        nlp = get_nlp() if needs_lemmas or _custom_pipeline() else tokenizer_nlp()
     phrases = PhraseMatcher(nlp.vocab, attr="LOWER")
     matcher = Matcher(nlp.vocab)
-    labels, needs_lemmas = {}, False
+    labels = {}
     for r in rules:
         for kind, terms in (("keyword", r.keywords), ("exclude", r.exclude)):
             for term in terms:
                 if not isinstance(term, str) or not term.strip():
                     raise RuleError(f"code {r.name!r}: {kind} {term!r} is not a word or phrase.")
                 key = f"{r.code_id}|{kind}:{term}"
-                phrases.add(key, [nlp.make_doc(v) for v in _variants(term)])
+                phrases.add(key, list(nlp.tokenizer.pipe(_variants(term, nlp))))
                 labels[nlp.vocab.strings[key]] = (r.code_id, f"{kind}:{term}", kind == "exclude")
-        for i, pattern in enumerate(r.patterns):
-            rewritten, lemma_left = _rewrite(pattern, r.name, i)
-            needs_lemmas |= lemma_left
+        for i in range(len(r.patterns)):
             key = f"{r.code_id}|pattern:{i}"
             try:
-                matcher.add(key, [rewritten])
+                matcher.add(key, [rewritten[(r.code_id, i)][0]])
             except (ValueError, TypeError, KeyError) as e:
                 first = str(e).strip().splitlines()
                 detail = " ".join(line.strip() for line in first if line.strip())[:300]
@@ -137,9 +154,15 @@ def compile_rules(rules: list[CodeRules], nlp=None) -> CompiledRules:
     return CompiledRules(nlp, phrases, matcher, labels, {r.code_id: r for r in rules}, needs_lemmas)
 
 
-def _variants(term: str) -> list[str]:
+def _custom_pipeline() -> bool:
+    import os
+
+    return bool(os.environ.get("RAPIDREVIEW_SPACY_MODEL"))
+
+
+def _variants(term: str, nlp=None) -> list[str]:
     """Surface forms of a keyword phrase whose lemma sequence is the keyword's."""
-    words = lemmas(term)
+    words = lemma_words(term, nlp)
     options = [forms(w) or [w] for w in words]
     out = []
     for combo in itertools.islice(itertools.product(*options), MAX_VARIANTS):
@@ -168,23 +191,50 @@ def _rewrite(pattern, name: str, index: int):
     return out, lemma_left
 
 
+PARALLEL_MIN_UNITS = 20_000
+_SHARED: dict = {}
+
+
 def match(compiled: CompiledRules, units: list[Unit], *, batch_size: int = 2000):
-    """Yield (unit, code_id, rule label) for each code whose rules fire in a unit."""
+    """Yield (unit, code_id, rule label) for each code whose rules fire in a unit.
+    Large runs are split over forked worker processes (see `workers`)."""
+    jobs = workers.count(len(units), PARALLEL_MIN_UNITS)
+    if jobs == 1:
+        for i, code_id, label in _match_range(compiled, units, 0, len(units), batch_size):
+            yield units[i], code_id, label
+        return
+    step = -(-len(units) // (jobs * 4))
+    _SHARED.update(compiled=compiled, units=units, batch_size=batch_size)
+    try:
+        chunks = workers.fork_map(_match_chunk, [(i, min(i + step, len(units))) for i in range(0, len(units), step)],
+                                  jobs)
+    finally:
+        _SHARED.clear()
+    for chunk in chunks:
+        for i, code_id, label in chunk:
+            yield units[i], code_id, label
+
+
+def _match_chunk(bounds):
+    return list(_match_range(_SHARED["compiled"], _SHARED["units"], *bounds, _SHARED["batch_size"]))
+
+
+def _match_range(compiled: CompiledRules, units: list[Unit], start: int, stop: int, batch_size: int):
     nlp = compiled.nlp
     lemmatizer = nlp.get_pipe("lemmatizer") if compiled.needs_lemmas and "lemmatizer" in nlp.pipe_names else None
-    texts = (u.text.lower() for u in units)  # the contract: patterns see the lower-cased text
-    for unit, doc in zip(units, nlp.tokenizer.pipe(texts, batch_size=batch_size)):
+    texts = (units[i].text.lower() for i in range(start, stop))  # the contract: patterns see lower-cased text
+    for i, doc in zip(range(start, stop), nlp.tokenizer.pipe(texts, batch_size=batch_size)):
         if lemmatizer is not None:
             doc = lemmatizer(doc)
         hits = compiled.phrases(doc)
         if compiled.matcher:
             hits = hits + compiled.matcher(doc)
-        if not hits:
-            continue
-        yield from _decide(compiled, unit, hits)
+        if hits:
+            for code_id, label in _decide(compiled, hits):
+                yield i, code_id, label
 
 
-def _decide(compiled: CompiledRules, unit: Unit, hits):
+def _decide(compiled: CompiledRules, hits):
     spans: dict[int, set] = {}
     first: dict[int, str] = {}
     vetoed = set()
@@ -197,4 +247,4 @@ def _decide(compiled: CompiledRules, unit: Unit, hits):
         first.setdefault(code_id, label)
     for code_id, found in spans.items():
         if code_id not in vetoed and len(found) >= compiled.codes[code_id].min_matches:
-            yield unit, code_id, first[code_id]
+            yield code_id, first[code_id]

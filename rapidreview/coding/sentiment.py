@@ -22,6 +22,7 @@ from importlib.resources import files
 import sqlite_utils
 
 from .. import store
+from ..errors import RapidReviewError
 
 GROUP = "sentiment"
 CODEBOOK = "sentiment"
@@ -46,7 +47,11 @@ def polarity_of(name: str) -> str:
 
 @functools.lru_cache(maxsize=1)
 def analyser():
-    from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
+    try:
+        from vaderSentiment.vaderSentiment import SentimentIntensityAnalyzer
+    except ImportError:
+        raise RapidReviewError("the sentiment lexicon needs the vaderSentiment package: pip install vaderSentiment "
+                               "(or run `rapidreview code --no-sentiment`).") from None
 
     sia = SentimentIntensityAnalyzer()
     text = (files("rapidreview") / "data" / "sentiment_care.tsv").read_text(encoding="utf-8")
@@ -84,6 +89,15 @@ def group_codes(db: sqlite_utils.Database, *, create: bool = True) -> dict[str, 
     return _group(db)
 
 
+def adopt(db: sqlite_utils.Database) -> dict[str, int]:
+    """Adopt codes named Positive / Negative / Mixed or neutral into the group (before
+    training, so the model treats them as one exclusive group). Creates nothing."""
+    if _has(db, "group_name") and not _group(db):
+        with store.transaction(db):
+            _adopt_by_name(db)
+    return _group(db)
+
+
 def _has(db, column: str) -> bool:
     return column in db["codes"].columns_dict
 
@@ -100,6 +114,8 @@ def _group(db) -> dict[str, int]:
 
 
 def _adopt_by_name(db) -> bool:
+    if not _has(db, "group_name"):
+        return False
     rows = db.execute(f"""SELECT id, name FROM codes WHERE archived = 0 AND group_name IS NULL
         AND lower(name) IN ({','.join('?' * len(NAMES))})""", list(NAMES)).fetchall()
     polarities = {polarity_of(name) for _, name in rows}

@@ -59,27 +59,41 @@ UNIT_OF_CODING = """coalesce(c.segment_id, (
     ORDER BY s.seq LIMIT 1))"""
 
 
-def human_labels(db: sqlite_utils.Database, code_ids=None) -> dict[tuple[int, int | None], set[int]]:
-    """(document_id, segment_id or None) -> the codes people applied there.
+@dataclass
+class Labels:
+    """What people decided on one unit. `complete`: a person coded the unit themselves
+    (manual or imported codings, or read the document: `coder_documents`), so a code
+    they did not apply is a no. Otherwise only the suggestions they accepted (yes) or
+    rejected (no) are known; every other code is unknown, not a no."""
 
-    A coding inside a segment labels that segment; a whole-document coding labels the
-    document's only segment, or the document itself when it has none. A whole-document
-    coding on a document of several segments says nothing about which one: skipped.
-    """
-    labels: dict[tuple[int, int | None], set[int]] = {}
+    positive: set
+    negative: set
+    complete: bool
+
+
+def human_decisions(db: sqlite_utils.Database, code_ids=None) -> dict[tuple[int, int | None], Labels]:
+    """(document_id, segment_id or None) -> Labels, for every unit a person decided on."""
+    out: dict[tuple[int, int | None], Labels] = {}
+    wanted = None if code_ids is None else set(code_ids)
     rows = db.execute(f"""
-        SELECT c.document_id, {UNIT_OF_CODING} AS unit, c.code_id,
+        SELECT c.document_id, {UNIT_OF_CODING} AS unit, c.code_id, c.status, c.origin IN ('manual', 'import'),
                EXISTS (SELECT 1 FROM segments s WHERE s.document_id = c.document_id) AS has_segments
         FROM codings c JOIN codes k ON k.id = c.code_id
-        WHERE {HUMAN_ACCEPTED} AND k.archived = 0""")
-    wanted = None if code_ids is None else set(code_ids)
-    for doc, unit, code, has_segments in rows:
+        WHERE k.archived = 0 AND (c.origin IN ('manual', 'import') OR c.decided_by IS NOT NULL)""")
+    for doc, unit, code, status, by_hand, has_segments in rows:
+        if unit is None and has_segments:
+            continue  # a whole-document coding on a document of several segments
+        entry = out.setdefault((doc, unit), Labels(set(), set(), False))
+        entry.complete |= bool(by_hand)
         if wanted is not None and code not in wanted:
             continue
-        if unit is None and has_segments:
-            continue
-        labels.setdefault((doc, unit), set()).add(code)
-    return labels
+        (entry.positive if status == "accepted" else entry.negative if status == "rejected" else set()).add(code)
+    read = {r[0] for r in db.execute("SELECT DISTINCT document_id FROM coder_documents")}
+    if read:
+        for key, entry in out.items():
+            entry.complete |= key[0] in read
+    # A unit decided on only in ways that name none of the wanted codes says nothing.
+    return {k: v for k, v in out.items() if v.positive or v.negative or v.complete}
 
 
 def codes_unanswered_documents(db: sqlite_utils.Database) -> bool:

@@ -2,7 +2,7 @@
 
 Wide exports have one row per respondent and a column per question (each named with
 `--text`); long exports have one row per answer and a column naming the question
-(`--question_col`). Both become one DocumentRecord per answer.
+(`--question-col`). Both become one DocumentRecord per answer.
 
     options = ImportOptions(text=["FFT answer"], id="Comment ID", respondent="Respondent ID",
                             question_col="FFT question", attrs=["Trust"], codes=["Not assigned.."])
@@ -297,13 +297,16 @@ def _layout(path: Path, header: list[str], options: ImportOptions) -> _Layout:
         raise InputError("--respondent is for long exports (with --question-col); in a wide export the --id "
                          "column names the respondent.", path=path)
     layout = _Layout(header)
-    layout.text = [(i, label(header[i])) for i in map(find, options.text)]
+    layout.text = [(i, label(header[i])) for i in dict.fromkeys(map(find, options.text))]
     layout.id = find(options.id) if options.id else None
     layout.respondent = find(options.respondent) if options.respondent else None
     layout.question = find(options.question_col) if long else None
     layout.date = find(options.date) if options.date else None
     layout.attrs = [(i, label(header[i])) for i in dict.fromkeys(map(find, options.attrs))]
-    layout.codes = [(i, label(header[i])) for i in dict.fromkeys(_code_columns(find, header, options.codes))]
+    taken = {i for i in (layout.id, layout.respondent, layout.question, layout.date) if i is not None}
+    taken |= {i for i, _ in layout.text + layout.attrs}
+    codes = _code_columns(find, header, options.codes, taken)
+    layout.codes = [(i, label(header[i])) for i in dict.fromkeys(codes)]
     if layout.codes and not long and len(layout.text) > 1:
         raise InputError("codes in a wide export with several --text columns cannot say which answer they "
                          "code. Import one question at a time (one --text) with its codes.", path=path)
@@ -332,8 +335,9 @@ class _ColumnFinder:
         return hits[0]
 
 
-def _code_columns(find: _ColumnFinder, header: list[str], entries: list[str]):
-    """Expand --codes entries: a column, 'First..' (to the last column) or 'First..Last'."""
+def _code_columns(find: _ColumnFinder, header: list[str], entries: list[str], taken: set[int]):
+    """Expand --codes entries: a column, 'First..' (to the last column) or 'First..Last'.
+    A range skips unnamed columns and those already chosen as text, id, date or attribute."""
     for entry in entries:
         if ".." not in entry or any(h == entry or _key(h) == _key(entry) for h in header):
             yield find(entry)
@@ -344,7 +348,7 @@ def _code_columns(find: _ColumnFinder, header: list[str], entries: list[str]):
         if end < start:
             raise InputError(f"--codes {entry!r}: {last!r} comes before {first!r} in the header. Give the "
                              "range as First..Last in column order.", path=find.path)
-        yield from (i for i in range(start, end + 1) if header[i].strip())
+        yield from (i for i in range(start, end + 1) if header[i].strip() and i not in taken)
 
 
 def _unknown(kind: str, name: str, choices: list[str]) -> str:

@@ -14,7 +14,6 @@ import sqlite_utils
 
 from .. import store
 from ..errors import InputError
-from ..nlp import sentence_spans
 from ..suggest import nearest
 from .records import DocumentRecord
 
@@ -124,6 +123,8 @@ class DocumentWriter:
                     rows.append(_segment_row(record, turn, start, end))
             out.append(rows)
         if long_turns:
+            from ..nlp import sentence_spans  # spaCy takes 0.5 s to import; survey answers never need it
+
             texts = (batch[i].text[s:e] for i, _, s, e, _ in long_turns)
             splits = list(sentence_spans(texts))
             for (i, turn, s, e, pos), sents in reversed(list(zip(long_turns, splits))):

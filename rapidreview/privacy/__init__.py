@@ -18,11 +18,12 @@ from .disclosure import (NHS_RULE, Controlled, DisclosureRule, control_count, co
 from .quotes import (excluded_respondents, publishable_documents, publishable_segments, quote, reinstate,
                      respondents, set_consent, withdraw)
 from .redact import (RedactionNeeded, RedactResult, add_manual, apply, assert_redacted, confirm, redact,
-                     redacted_segments, redacted_text, spans, summary, undo, unredacted_documents)
+                     redact_text, redacted_segments, redacted_text, spans, summary, undo,
+                     unredacted_documents)
 
 __all__ = [
     "PrivacyConfig", "load_config", "DEFAULT_ALLOW", "Span", "detect", "PLACEHOLDERS", "nhs_checksum_ok",
-    "redact", "redacted_text", "redacted_segments", "apply", "unredacted_documents", "assert_redacted",
+    "redact", "redact_text", "redacted_text", "redacted_segments", "apply", "unredacted_documents", "assert_redacted",
     "RedactionNeeded", "RedactResult", "confirm", "undo", "add_manual", "spans", "summary",
     "DisclosureRule", "NHS_RULE", "Controlled", "control_count", "control_counts", "control_series",
     "control_table", "secondary_suppression", "recoverable_cells",

@@ -24,7 +24,11 @@ from typing import Iterator
 DATA = Path(__file__).parent / "data"
 
 _TOKEN = re.compile(r"[^\W\d_]+(?:['’\-][^\W\d_]+)*")
-_POSSESSIVE = re.compile(r"['’]s$", re.I)
+_POSSESSIVE_ENDS = frozenset(("'s", "’s", "'S", "’S"))
+
+
+def _strip_possessive(w: str) -> str:
+    return w[:-2] if len(w) > 3 and w[-2:] in _POSSESSIVE_ENDS else w
 
 TITLES = frozenset("""dr doctor mr mrs ms miss mx prof professor nurse sister matron sr rev reverend fr father
 cllr councillor dame sir lady lord midwife auntie aunty uncle nana nanna grandma grandad nurses""".split())
@@ -57,13 +61,24 @@ today tomorrow yesterday tonight morning afternoon evening night week month year
 friday saturday sunday january february march april may june july august september october november december
 mental health care social community district practice team's north south east west central upper lower
 nil none na doc docs""".split())
+# Popular given names that are also everyday lower-case words: not names in lower case
+# without a trigger ("an amber warning", "15 miles", "she is an angel").
+LOWER_WORD_NAMES = frozenset("""amber holly ruby daisy ivy pearl crystal robin lee dean carol gene jean victor dawn
+rose iris violet heather sky summer autumn april june may august hope faith grace joy patience mercy chance price
+page hunter mason porter baker cook will bill mark pat sue don ray guy max frank rich jack skip lance chase miles
+nick norman sunny hazel olive ginger brandy candy penny rusty buddy bud bob art bliss sage basil jade harmony melody
+destiny precious blessing gift marvel ace king prince duke earl major rocky stone river storm rain star angel honey
+sugar cash bishop pastor deacon sister doc marshall sterling sonny kit kitty bunny dusty faye fay gay mae bella
+carter cole drew grant hope lily lilly poppy rowan rowen ash ashley brook brooke cliff dale glen glenn gordon
+hall hill hunter jay jewel lane lark may neil noble oliver paris pip reed rob rod rusty sandy scott shelby
+sonny spencer tucker ward wade warren wood young ellis else""".split())
 # After a sentence-initial name that is also a word, these say it is a person: "Dawn at
 # Citizens Advice", "Hope from the district nurses", "Sue, would you like to go next?".
 PERSON_NEXT = frozenset("""at from on said says told came helped gave explained who rang called phoned visited took
 made kept always never sorted listened treated stayed brought went asked looked checked saw came noticed
 was is has had did""".split())
-WEAK_NEXT = frozenset("was is has had did".split())  # not enough for "Patience is needed"
-PARTICLES = frozenset("da de del della di van von der den le la ní nic mac bin bint al el ben ter du dos das st".split())
+PARTICLES = frozenset("da de del della di van von der den le la ní nic mac bin bint al el ben ter du dos das st"
+                      .split())
 # Capitalised words that end an organisation or place name: "St Gemma's Hospice".
 ORG_SUFFIX = ("Hospital|Infirmary|Hospice|Surgery|Practice|Clinic|Centre|Center|Trust|House|Ward|Wing|Unit|Lodge|"
               "Court|Road|Street|Lane|Avenue|Drive|Close|Crescent|Way|Place|Grove|Gardens|Terrace|Walk|Hill|Row|"
@@ -74,8 +89,7 @@ ORG_SUFFIX = ("Hospital|Infirmary|Hospice|Surgery|Practice|Clinic|Centre|Center|
 LOWER_SUFFIX = ("hospital|infirmary|hospice|surgery|practice|clinic|centre|center|ward|wing|unit|trust|road|street|"
                 "lane|avenue|drive|crescent|close|medical centre|health centre|course|programme|program|team|"
                 "service|services|scheme|project|group|pathway|site|building")
-_ORG = re.compile(r"(?<![\w'’])(?:(?:St\.?|[A-Z][\w'’\-]*)\s+){1,4}(?:" + ORG_SUFFIX + r")\b"
-                  r"|(?<![\w'’])(?:(?:St\.?|[A-Z][\w'’\-]*)\s+){0,3}[A-Z][\w\-]*(?<!['’]s)\s+(?:" + LOWER_SUFFIX + r")\b")
+TRIGGERS = TITLES | RELATIONS | NAMING | {"name"}
 _SENTENCE_END = frozenset(".!?:;\n\r\"“”•*>")
 
 
@@ -89,7 +103,29 @@ def names_table() -> dict[str, str]:
                 continue
             name, _, flags = line.rstrip("\n").partition("\t")
             table[name] = flags
+    # The list keeps names of three letters or more; these short ones are common enough.
+    for name in ("Jo", "Ed", "Al", "Di", "Ty", "Bo"):
+        table.setdefault(name, "FG")
     return table
+
+
+@functools.lru_cache(maxsize=1)
+def lower_names() -> frozenset[str]:
+    """Names that may be spotted in lower case: first names and surnames that are not
+    common words or places ("jack" after "my son", "khan" after "dr")."""
+    stops = stop_words()
+    return frozenset(n.lower() for n, f in names_table().items()
+                     if ("F" in f or "L" in f) and "C" not in f and "P" not in f and n.lower() not in stops)
+
+
+@functools.lru_cache(maxsize=1)
+def _interest() -> frozenset[str]:
+    """Words that send a text down the careful path: triggers in any case, names that can
+    be names without a trigger (not places; common words only if popular given names,
+    such as "Sue" or "Bill"), and lower-case names."""
+    triggers = TRIGGERS | ROLES | WEAK_TRIGGERS
+    names = {n for n, f in names_table().items() if "P" not in f and ("C" not in f or "G" in f)}
+    return frozenset(names | lower_names() | triggers | {t.title() for t in triggers} | {t.upper() for t in triggers})
 
 
 @functools.lru_cache(maxsize=1)
@@ -118,16 +154,36 @@ def flags_of(word: str) -> str:
     return table.get(word) or table.get(normalise(word)) or ""
 
 
-def org_spans(text: str) -> list[tuple[int, int]]:
-    """Capitalised phrases ending in an organisation or street word."""
-    return [(m.start(), m.end()) for m in _ORG.finditer(text)]
+_SUFFIX_WORD = re.compile(r"\b(?:" + ORG_SUFFIX.lower() + "|" + LOWER_SUFFIX + r")\b")
+_LOWER_SUFFIXES = frozenset(LOWER_SUFFIX.split("|"))
+_CAPS_BEFORE = re.compile(r"(?<![\w'’])(?:(?:St\.?|[A-Z][\w'’\-]*)\s+){1,4}$")
+
+
+def org_spans(text: str, low: str | None = None) -> list[tuple[int, int]]:
+    """Capitalised phrases ending in an organisation or street word: "St Gemma's
+    Hospice", "Kingsley ward". Finds the (rare) suffix words first, then looks back."""
+    low = text.lower() if low is None else low
+    out = []
+    for m in _SUFFIX_WORD.finditer(low):
+        suffix = text[m.start():m.end()]
+        if suffix.isupper():
+            continue  # SHOUTED TEXT: capitals say nothing about organisations
+        if not suffix[0].isupper() and suffix not in _LOWER_SUFFIXES:
+            continue
+        before = _CAPS_BEFORE.search(text, max(0, m.start() - 80), m.start())
+        if before is None:
+            continue
+        if not suffix[0].isupper() and before.group().rstrip()[-2:] in _POSSESSIVE_ENDS:
+            continue  # "Janice's team" is a person's team
+        out.append((before.start(), m.end()))
+    return out
 
 
 class _Tok:
     __slots__ = ("start", "end", "wend", "word", "base", "shape", "flags")
 
     def __init__(self, start, end, word, upper_text):
-        base = _POSSESSIVE.sub("", word) if len(word) > 3 else word
+        base = word[:-2] if len(word) > 3 and word[-2:] in _POSSESSIVE_ENDS else word
         self.start, self.end, self.word, self.base = start, start + len(base), word, base
         self.wend = start + len(word)
         if base[0].isupper():
@@ -148,11 +204,19 @@ def detect(text: str, protected: list[tuple[int, int]] | tuple = ()) -> Iterator
 
     if not text:
         return
-    letters = sum(c.isalpha() for c in text)
-    upper_text = letters > 8 and sum(c.isupper() for c in text) > 0.7 * letters
-    toks = [_Tok(m.start(), m.end(), m.group(), upper_text) for m in _TOKEN.finditer(text)]
-    if not toks:
+    # Fast path (set look-ups in C): most comments hold no word that could be a name or
+    # point to one. Possessives and upper-case words take the careful path.
+    interesting = lower_names()
+    ws = _TOKEN.findall(text)
+    if (_interest().isdisjoint(ws) and "'" not in text and "’" not in text
+            and not any(len(w) > 1 and w.isupper() for w in ws)):
         return
+    matches = list(_TOKEN.finditer(text))
+    uppers = sum(map(str.isupper, text))
+    upper_text = uppers > 8 and uppers > 0.7 * sum(map(str.isalpha, text))
+    toks = [_Tok(m.start(), m.end(), m.group(), upper_text) for m in matches]
+    if callable(protected):
+        protected = protected(text)
     blocked = list(protected) + org_spans(text)
     words, stops = common_words(), stop_words()
     n = len(toks)
@@ -168,9 +232,15 @@ def detect(text: str, protected: list[tuple[int, int]] | tuple = ()) -> Iterator
         return j < 0 or text[j] in _SENTENCE_END
 
     # "Very Good Service Will Recommend": when ordinary words are capitalised mid-sentence,
-    # capitals say little.
-    plain = [t for i, t in enumerate(toks) if len(t.word) > 3 and t.word.lower() in words and not sentence_start(i)]
-    title_text = len(plain) >= 3 and sum(t.shape == "cap" for t in plain) > 0.6 * len(plain)
+    # capitals say little. Worked out only when a decision needs it.
+    title_cache: list[bool] = []
+
+    def is_title_text() -> bool:
+        if not title_cache:
+            plain = [t for i, t in enumerate(toks)
+                     if len(t.word) > 3 and t.word.lower() in words and not sentence_start(i)]
+            title_cache.append(len(plain) >= 3 and sum(t.shape == "cap" for t in plain) > 0.6 * len(plain))
+        return title_cache[0]
 
     def gap_ok(i: int) -> bool:
         """Nothing but spaces, a comma or a dash between token i-1 and token i."""
@@ -200,23 +270,28 @@ def detect(text: str, protected: list[tuple[int, int]] | tuple = ()) -> Iterator
         f = t.f()
         if "F" not in f or "P" in f or "C" in f or low in RELATIONS:
             return False
-        return not strict or ("G" in f and "W" not in f and low not in words and len(low) > 3)
+        return not strict or ("G" in f and "W" not in f and low not in LOWER_WORD_NAMES and len(low) > 3)
 
     for i, t in enumerate(toks):
+        if t.shape == "lower" and t.base not in interesting:
+            continue  # no rule makes this word a name
         if hit[i] or is_blocked(t):
             continue
         prev = lower_of(i - 1)
         prev_ok = i > 0 and gap_ok(i)
         # 1. titles and roles
-        if i > 0 and text[toks[i - 1].wend:t.start] in (" ", ". ") and prev in TITLES and (toks[i - 1].shape == "cap" or prev not in WEAK_TITLES):
+        titled = i > 0 and prev in TITLES and text[toks[i - 1].wend:t.start] in (" ", ". ")
+        if titled and (toks[i - 1].shape == "cap" or prev not in WEAK_TITLES):
             title_cap = toks[i - 1].shape != "lower"
-            if name_like_cap(t) or (t.shape == "cap" and len(t.base) == 1) or (
+            particle = t.word.lower() in PARTICLES and i + 1 < n and toks[i + 1].shape == "cap"
+            if particle or name_like_cap(t) or (t.shape == "cap" and len(t.base) == 1) or (
                     not title_cap and (name_like_lower(t, strict=False) or ("L" in t.f() and t.shape == "lower"
                                                                          and t.base not in words))):
                 hit[i] = True
                 continue
         # 2. relations and naming phrases
-        if prev_ok and (_after_relation(toks, i, text) or prev in NAMING or (prev == "is" and lower_of(i - 2) == "name")):
+        named = prev in NAMING or (prev == "is" and lower_of(i - 2) == "name")
+        if prev_ok and (named or _after_relation(toks, i, text)):
             if name_like_cap(t) or (t.shape == "cap" and "F" in t.f()) or name_like_lower(t, strict=False):
                 hit[i] = True
                 continue
@@ -229,8 +304,8 @@ def detect(text: str, protected: list[tuple[int, int]] | tuple = ()) -> Iterator
         if not f or t.base.lower() in NOT_NAME or t.base.lower() in stops:
             continue
         nxt = toks[i + 1] if i + 1 < n and _adjacent(text, t, toks[i + 1]) else None
-        if prev == "the" or _names_a_place(text, t, nxt):
-            continue  # "the Freeman", "Rowan 1", "Trent PTS": hospitals, wards and services
+        if prev in ("the", "st", "saint") or _names_a_place(text, t, nxt):
+            continue  # "the Freeman", "St George's", "Rowan 1", "Trent PTS": places and services
         surname_next = (nxt is not None and nxt.shape == "cap" and name_like_cap(nxt) and "L" in nxt.f()
                         and not is_word(nxt) and not ({"C", "W", "P"} & set(nxt.f())))
         start = sentence_start(i)
@@ -242,14 +317,14 @@ def detect(text: str, protected: list[tuple[int, int]] | tuple = ()) -> Iterator
                 enclosed = text[t.start - 2:t.start] == ", " and text[t.wend:t.wend + 1] == ","
                 thanked = prev in WEAK_TRIGGERS or (prev == "to" and lower_of(i - 2) in ("thanks", "you"))
                 if (surname_next or _listed_with_name(toks, i, text, hit)
-                        or (not start and not title_text and (_after_role(toks, i) or thanked or enclosed))):
+                        or (not start and not is_title_text() and (_after_role(toks, i) or thanked or enclosed))):
                     hit[i] = True
                 continue
             if start and ("W" in f or is_word(t)):
                 if surname_next or t.word != t.base or after in PERSON_NEXT or after == ",":
                     hit[i] = True
                 continue
-            if title_text and is_word(t) and not surname_next:
+            if is_word(t) and not surname_next and is_title_text():
                 continue
             hit[i] = True
 
@@ -264,7 +339,8 @@ def detect(text: str, protected: list[tuple[int, int]] | tuple = ()) -> Iterator
             if tj.shape == "cap" and (name_like_cap(tj) or len(tj.base) == 1) and ("C" not in fj or "L" in fj):
                 hit[j] = True
                 j += 1
-            elif tj.word.lower() in PARTICLES and j + 1 < n and toks[j + 1].shape == "cap" and toks[j - 1].shape == "cap":
+            elif (tj.word.lower() in PARTICLES and j + 1 < n and toks[j + 1].shape == "cap"
+                  and toks[j - 1].shape == "cap"):
                 hit[j] = True
                 j += 1
             else:

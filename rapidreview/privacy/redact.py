@@ -56,24 +56,28 @@ class RedactResult:
         return {**self.__dict__, "by_kind": dict(self.by_kind)}
 
 
-def scan_signature(config: PrivacyConfig) -> str:
-    blob = json.dumps(config.fingerprint(), sort_keys=True, default=str)
+def scan_signature(config: PrivacyConfig, model=None) -> str:
+    fingerprint = {**config.fingerprint(), "model": model.meta.get("name") if model is not None else None}
+    blob = json.dumps(fingerprint, sort_keys=True, default=str)
     return f"v{VERSION}:{hashlib.sha256(blob.encode()).hexdigest()[:12]}"
 
 
 def redact(db: sqlite_utils.Database, config: PrivacyConfig | None = None, *, rescan: bool = False,
-           use_model: bool | None = None, actor: str | None = None,
+           use_model: bool | None = None, nlp=None, actor: str | None = None,
            on_progress: Callable[[int, int], None] | None = None) -> RedactResult:
-    """Scan documents and store their redaction spans. `on_progress(done, total)`."""
+    """Scan documents and store their redaction spans. `on_progress(done, total)`.
+
+    use_model: add PERSON entities from a trained spaCy pipeline (None: when
+    RAPIDREVIEW_SPACY_MODEL names one); `nlp` passes a pipeline directly."""
     config = config or DEFAULT_CONFIG
-    signature = scan_signature(config)
+    model = nlp if nlp is not None and use_model is not False else _model(use_model)
+    signature = scan_signature(config, model)
     where = "d.answered = 1" if rescan else "d.answered = 1 AND (s.document_id IS NULL OR s.detectors != ?)"
     params = [] if rescan else [signature]
     todo = [r[0] for r in db.execute(
         f"SELECT d.id FROM documents d LEFT JOIN redaction_scans s ON s.document_id = d.id WHERE {where} "
         "ORDER BY d.id", params)]
     result = RedactResult()
-    model = _model(use_model)
     with store.transaction(db):
         ids = iter(todo)
         while batch := list(islice(ids, BATCH)):
@@ -173,6 +177,25 @@ def apply(text: str, spans: Iterable[tuple[int, int, str]], start: int = 0, end:
     return "".join(out)
 
 
+def redact_text(text: str, config: PrivacyConfig | None = None) -> tuple[str, list[Span]]:
+    """Redact a string that is not a stored document (a theme label, a memo, a typed
+    query): the same detectors and numbered placeholders, nothing stored."""
+    found = detect(text, config or DEFAULT_CONFIG)
+    people: list[set[str]] = []
+    spans = []
+    for s in found:
+        if s.kind == "name":
+            key = name_key(text[s.start:s.end])
+            number = next((i for i, p in enumerate(people, 1) if key and (key <= p or p <= key)), None)
+            if number is None:
+                people.append(key)
+                number = len(people)
+            spans.append((s.start, s.end, f"[NAME {number}]"))
+        else:
+            spans.append((s.start, s.end, "[" + placeholder(s.kind) + "]"))
+    return apply(text, spans), found
+
+
 def redacted_text(db: sqlite_utils.Database, document_id: int, start: int = 0, end: int | None = None) -> str:
     """The document's text (or the part start:end) with placeholders applied."""
     row = db.execute("SELECT text FROM documents WHERE id = ?", [document_id]).fetchone()
@@ -269,7 +292,8 @@ def spans(db: sqlite_utils.Database, *, document_id: int | None = None, reviewed
 def _set_review(db, redaction_id: int, decision: str, actor) -> None:
     row = db.execute("SELECT document_id, reviewed FROM redactions WHERE id = ?", [redaction_id]).fetchone()
     if row is None:
-        raise NotFound(f"redaction {redaction_id} does not exist. List them with `rapidreview redact REVIEW_DB --list`.")
+        raise NotFound(f"redaction {redaction_id} does not exist. "
+                       "List them with `rapidreview redact REVIEW_DB --list`.")
     with store.transaction(db):
         db.execute("UPDATE redactions SET reviewed = ? WHERE id = ?", [decision, redaction_id])
         text = db.execute("SELECT text FROM documents WHERE id = ?", [row[0]]).fetchone()[0]
@@ -301,8 +325,9 @@ def add_manual(db: sqlite_utils.Database, document_id: int, start: int, end: int
     if not kind:
         raise RapidReviewError("give a kind for the span, for example name or phone.")
     with store.transaction(db):
-        existing = db.execute('SELECT id FROM redactions WHERE document_id = ? AND start = ? AND "end" = ? AND kind = ?',
-                              [document_id, start, end, kind]).fetchone()
+        existing = db.execute(
+            'SELECT id FROM redactions WHERE document_id = ? AND start = ? AND "end" = ? AND kind = ?',
+            [document_id, start, end, kind]).fetchone()
         if existing:
             db.execute("UPDATE redactions SET reviewed = 'confirmed', detector = ? WHERE id = ?", [MANUAL, existing[0]])
             rid = existing[0]
@@ -354,5 +379,6 @@ def _model_spans(nlp, docs, config: PrivacyConfig):
                if e.label_ == "PERSON" and not any(a < e.end_char and e.start_char < b for a, b in protected)]
 
 
-__all__ = ["redact", "redacted_text", "redacted_segments", "apply", "unredacted_documents", "assert_redacted",
+__all__ = ["redact", "redact_text", "redacted_text", "redacted_segments", "apply", "unredacted_documents",
+           "assert_redacted",
            "confirm", "undo", "add_manual", "spans", "summary", "RedactResult", "RedactionNeeded", "PLACEHOLDERS"]

@@ -36,7 +36,7 @@ class SphericalKMeans(ClusterMixin, BaseEstimator):
         km.labels_, km.stability_
     """
 
-    def __init__(self, n_clusters: int = 20, n_runs: int = 10, max_iter: int = 100, tol: float = 1e-4,
+    def __init__(self, n_clusters: int = 20, n_runs: int = 20, max_iter: int = 100, tol: float = 1e-4,
                  sample_size: int = 20_000, random_state=None):
         self.n_clusters = n_clusters
         self.n_runs = n_runs
@@ -165,9 +165,10 @@ def ari(a, b) -> float:
     return 1.0 if top == expected else (both - expected) / (top - expected)
 
 
-def candidate_ks(n: int, max_k: int = 60) -> list[int]:
-    """The grid --k auto searches: at least ~10 segments per theme on average."""
-    top = max(2, min(max_k, n // 10))
+def candidate_ks(n: int, max_k: int = 40, per_theme: int = 25) -> list[int]:
+    """The grid --k auto searches: up to `max_k`, with at least `per_theme` segments per
+    theme on average (so a few hundred segments get a handful of themes, not dozens)."""
+    top = max(2, min(4, n // 6), min(max_k, n // per_theme))
     grid = [2, 3, 4, 5, 6, 8, 10, 12, 15, 20, 25, 30, 35, 40, 50, 60, 80]
     return [k for k in grid if k <= top]
 
@@ -190,16 +191,20 @@ def _choose_k(X, candidates, rs, n_runs, sample, min_stability):
     n = X.shape[0]
     candidates = candidates or candidate_ks(n)
     sil_idx = rs.choice(n, min(n, 2000), replace=False)
+    dist = np.clip(1.0 - X[sil_idx] @ X[sil_idx].T, 0, 2)  # cosine distances, computed once for every k
+    np.fill_diagonal(dist, 0)
     table = []
     for k in candidates:
         parts = []
         for _ in range(n_runs):
             sub = rs.choice(n, max(k, int(0.8 * n)), replace=False)
-            km = SphericalKMeans(k, n_runs=1, random_state=rs.randint(SEED_MAX)).fit(X[sub])
+            km = SphericalKMeans(k, n_runs=1, max_iter=30, random_state=rs.randint(SEED_MAX)).fit(X[sub])
             parts.append(km.predict(X))
         stability = float(np.mean([ari(a, b) for a, b in itertools.combinations(parts, 2)]))
         labels = parts[0][sil_idx]
-        sil = float(silhouette_score(X[sil_idx], labels, metric="cosine")) if 1 < len(set(labels)) < len(sil_idx) else -1.0
+        sil = -1.0
+        if 1 < len(set(labels)) < len(sil_idx):
+            sil = float(silhouette_score(dist, labels, metric="precomputed"))
         table.append({"k": k, "stability": round(stability, 4), "silhouette": round(sil, 4)})
     stable = [row for row in table if row["stability"] >= min_stability]
     if stable:

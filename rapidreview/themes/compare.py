@@ -6,8 +6,8 @@ member overlap when the runs share segments): matched themes are growing, shrink
 stable by their share; unmatched B themes are new; unmatched A themes are gone.
 
 Saturation: of the segments in B that were not in A (the new material), the share that
-nothing existing explains: no coding on it, and further from every A theme's centroid
-than 90% of that theme's own members are (its 10th-percentile similarity).
+nothing existing explains: no coding on it, and no segment in A's themes within cosine
+0.6 of it (its nearest neighbour in the shared space says something else).
 """
 
 from __future__ import annotations
@@ -21,7 +21,9 @@ from .select import segments_by_id
 
 MATCH_COSINE = 0.5  # centroids at least this similar are the same theme
 MATCH_JACCARD = 0.3
-MIN_SHARE_CHANGE = 0.02  # growing/shrinking: share moved by 2 points and by a quarter
+MIN_SHARE_CHANGE = 0.02
+EXPLAINED_COSINE = 0.6  # a new segment this close to something already said is explained by it
+NEIGHBOUR_SAMPLE = 20_000  # growing/shrinking: share moved by 2 points and by a quarter
 
 
 def compare_runs(db: sqlite_utils.Database, run_a: int, run_b: int) -> dict:
@@ -88,21 +90,21 @@ def _saturation(db, mem_a, mem_b, ga, ca, Z, pos, segments) -> dict:
                 "saturation_note": "run B has no segments that run A lacks: compare runs of different waves "
                                    "or dates to measure saturation."}
     coded = _coded(db, new)
-    cents = np.array([ca[n] for n in sorted(ca)]) if ca else np.zeros((0, Z.shape[1]))
-    floors = np.array([np.percentile(Z[ga[n]] @ ca[n], 10) for n in sorted(ca)]) if ca else np.zeros(0)
+    a_rows = np.concatenate(list(ga.values())) if ga else np.zeros(0, dtype=np.int64)
+    if len(a_rows) > NEIGHBOUR_SAMPLE:
+        a_rows = np.random.RandomState(0).choice(a_rows, NEIGHBOUR_SAMPLE, replace=False)
+    A = Z[a_rows]
+    todo = [s for s in new if s not in coded and Z[pos[s]].any()]  # no content words: nothing new to explain
     unexplained = []
-    for s in new:
-        if s in coded:
-            continue
-        z = Z[pos[s]]
-        if not z.any():
-            continue  # no content words: nothing new to explain
-        if cents.shape[0] and np.any(cents @ z >= floors):
-            continue
-        unexplained.append(s)
+    for start in range(0, len(todo), 5000):
+        chunk = todo[start:start + 5000]
+        near = (Z[[pos[s] for s in chunk]] @ A.T).max(axis=1) if len(A) else np.zeros(len(chunk))
+        unexplained += [s for s, sim in zip(chunk, near) if sim < EXPLAINED_COSINE]
     by_id = {seg.id: seg for seg in segments}
     return {"new_material": len(new), "unexplained": len(unexplained),
             "unexplained_share": round(len(unexplained) / len(new), 4),
+            "criterion": f"no non-rejected coding, and cosine < {EXPLAINED_COSINE} to every segment of run A's "
+                         "themes (LSA space fitted on both runs)",
             "unexplained_examples": [by_id[s].text[:200] for s in unexplained[:5]]}
 
 
@@ -110,7 +112,8 @@ def _coded(db, segment_ids) -> set[int]:
     wanted = set(segment_ids)
     rows = db.execute("""SELECT DISTINCT s.id FROM codings c JOIN segments s ON s.document_id = c.document_id
                          WHERE c.status != 'rejected' AND c.coder != 'themes'
-                         AND (c.segment_id = s.id OR (c.segment_id IS NULL AND c.start < s."end" AND c."end" > s.start))""")
+                         AND (c.segment_id = s.id
+                              OR (c.segment_id IS NULL AND c.start < s."end" AND c."end" > s.start))""")
     return {r[0] for r in rows if r[0] in wanted}
 
 

@@ -30,7 +30,8 @@ def segment_codes(db: sqlite_utils.Database, segment_ids: list[int]) -> tuple[di
             is_sentiment.add(cid)
     rows = db.execute("""
         SELECT s.id, c.code_id FROM codings c JOIN segments s ON s.document_id = c.document_id
-        WHERE c.status != 'rejected' AND (c.segment_id = s.id OR (c.segment_id IS NULL AND c.start < s."end" AND c."end" > s.start))""")
+        WHERE c.status != 'rejected'
+          AND (c.segment_id = s.id OR (c.segment_id IS NULL AND c.start < s."end" AND c."end" > s.start))""")
     for seg, code in rows:
         if seg not in wanted:
             continue
@@ -74,7 +75,8 @@ def segment_attributes(db: sqlite_utils.Database, segments) -> dict[str, dict[in
     return keep
 
 
-def overlapping_codes(member_ids, codes: dict, names: dict, base_rate: Counter, n_total: int, top: int = 5) -> list[dict]:
+def overlapping_codes(member_ids, codes: dict, names: dict, base_rate: Counter, n_total: int,
+                      top: int = 5) -> list[dict]:
     """The codes most applied to a theme's members, with share and lift over the run."""
     counts = Counter(c for s in member_ids for c in codes.get(s, ()))
     n = max(1, len(member_ids))
@@ -94,13 +96,30 @@ def mix(member_ids, values: dict) -> dict:
     return dict(sorted(c.items(), key=lambda kv: (-kv[1], str(kv[0]))))
 
 
+def redacted_words(db: sqlite_utils.Database, document_ids) -> set[str]:
+    """Lower-cased words inside redacted spans of these documents: never to be shown as
+    a key term (or used as a keyword rule when a theme becomes a code)."""
+    from .vectorize import lemma, words
+
+    wanted = set(document_ids)
+    out: set[str] = set()
+    for doc, start, end, text in db.execute(
+            "SELECT r.document_id, r.start, r.\"end\", d.text FROM redactions r "
+            "JOIN documents d ON d.id = r.document_id WHERE coalesce(r.reviewed, '') != 'undone'"):
+        if doc in wanted:
+            out.update(w for word in words(text[start:end]) for w in (word, lemma(word)))
+    return out
+
+
 def redactor(db: sqlite_utils.Database):
     """A function (document_id, start, end, span_text) -> the span as it may be shown:
-    with the review's redactions applied where there are any (rapidreview.privacy's
-    `redacted_text` when it exists, else the `redactions` layer applied here)."""
+    with the review's redactions applied where there are any. Documents without
+    redactions skip the lookup; the rest go through rapidreview.privacy's
+    `redacted_text` (the one definition of a redacted span), or, in a build without
+    the privacy package, the `redactions` layer applied here the same way."""
     try:
-        from ..privacy import redacted_text  # type: ignore[attr-defined]
-    except ImportError:
+        from ..privacy import redacted_text
+    except ImportError:  # pragma: no cover - privacy ships with rapidreview
         redacted_text = None
     spans = defaultdict(list)
     if db["redactions"].exists():
@@ -111,11 +130,10 @@ def redactor(db: sqlite_utils.Database):
 
     def show(document_id: int, start: int, end: int, span_text: str) -> str:
         """`span_text` is the document's text[start:end]."""
+        if document_id not in spans:
+            return span_text
         if redacted_text is not None:
-            try:
-                return redacted_text(db, document_id, start, end)
-            except TypeError:  # TODO: align with rapidreview.privacy's signature once it lands
-                pass
+            return redacted_text(db, document_id, start, end)
         out, pos = [], start
         for a, b, repl in spans.get(document_id, ()):
             if b <= pos or a >= end:

@@ -184,8 +184,8 @@ def split(db: sqlite_utils.Database, run_id: int | None, number: int, parts: int
             raise EditError(f"theme {number} has {len(member_set)} segments: too few to split into {parts} "
                             f"(each part needs at least 2 different segments).")
         themes = _rewrite(db, run, part, options, set(numbers))
-        db.execute(f"UPDATE themes SET origin = 'split' WHERE run_id = ? AND number IN ({', '.join('?' * len(numbers))})",
-                   [run["id"], *numbers])
+        marks = ", ".join("?" * len(numbers))
+        db.execute(f"UPDATE themes SET origin = 'split' WHERE run_id = ? AND number IN ({marks})", [run["id"], *numbers])
         edit = runs.record_edit(db, run["id"], "split", [member_set], str(parts))
         store.log_event(db, "themes.split", {"run_id": run["id"], "theme": number, "into": numbers, "edit": edit})
     return [_public(t) for t in themes if t["number"] in numbers]

@@ -15,20 +15,20 @@ from collections import Counter
 
 import numpy as np
 
-from .vectorize import CLAUSE, stop_words, words
+from .vectorize import CLAUSE, is_content, stop_words, words
 
 MAX_WORDS = 4
-LENGTH_BONUS = 0.5  # score multiplier per extra word: (1 + 0.5 * (n - 1))
+LENGTH_BONUS = 0.35  # score multiplier per extra word: (1 + 0.35 * (n - 1))
+MIN_PHRASE_SHARE = 0.03
 SAMPLE_PER_THEME = 400  # label from at most this many members per theme: flat cost at 100k
 
 
 def phrases(text: str) -> set[str]:
     """Candidate phrases of one segment (each counted once per segment)."""
-    stop = stop_words()
     out = set()
     for clause in CLAUSE.split(text[:5000]):
         ws = words(clause)
-        content = [len(w) > 1 and w not in stop and not w.isdigit() for w in ws]
+        content = [is_content(w) for w in ws]
         for i, w in enumerate(ws):
             if not content[i]:
                 continue
@@ -49,10 +49,13 @@ def theme_phrases(member_texts: list[list[str]], *, top: int = 10) -> list[list[
             total[p] += f / n  # per-theme rate, so large themes do not own every phrase
     out = []
     for c, n in zip(counts, sizes):
+        # A phrase must recur: in 2 members, and longer phrases in at least 3% of the theme
+        # (a label is what many say, not one vivid answer).
         min_count = 2 if n >= 6 else 1
+        min_phrase = max(min_count, math.ceil(MIN_PHRASE_SHARE * n))
         scored = []
         for p, f in c.items():
-            if f < min_count:
+            if f < (min_phrase if " " in p else min_count):
                 continue
             tf = f / n
             score = tf * math.log(1 + 1 / total[p]) * (1 + LENGTH_BONUS * (p.count(" ")))

@@ -13,12 +13,12 @@ from __future__ import annotations
 import numpy as np
 
 from ..nlp import sentence_spans
-from .vectorize import words
+from .vectorize import content_lemmas
 
 CANDIDATES = 60
 LAMBDA = 0.7  # weight of centrality against novelty
 LONG_CHARS = 300  # longer segments are quoted by their most central sentence
-MIN_WORDS = 3  # prefer quotes that say something, when the theme has enough of them
+MIN_CONTENT = 2  # prefer quotes with two content words or more, when the theme has enough of them
 
 
 def pick(member_idx: np.ndarray, sims: np.ndarray, Z: np.ndarray, texts: list[str], *, n: int = 5) -> list[int]:
@@ -26,7 +26,7 @@ def pick(member_idx: np.ndarray, sims: np.ndarray, Z: np.ndarray, texts: list[st
     if len(member_idx) == 0:
         return []
     order = member_idx[np.lexsort((member_idx, -sims[member_idx]))][:CANDIDATES * 3]
-    wordy = [i for i in order if len(words(texts[i][:2000])) >= MIN_WORDS]
+    wordy = [i for i in order if len(content_lemmas(texts[i][:2000])) >= MIN_CONTENT]
     pool = np.array((wordy if len(wordy) >= min(n, 3) else list(order))[:CANDIDATES])
     chosen: list[int] = []
     for _ in range(min(n, len(pool))):

@@ -36,7 +36,7 @@ class ThemeOptions:
     k: int | str = "auto"  # a number of themes, or "auto" (see cluster.choose_k)
     seed: int = 0
     n_components: int = 40  # LSA dimensions
-    n_runs: int = 10  # k-means runs in the consensus
+    n_runs: int = 20  # k-means runs in the consensus
     n_quotes: int = 5
     reapply_edits: bool = True  # re-apply earlier merges, splits and renames where themes match
     label: str | None = None  # a name for the run
@@ -133,10 +133,7 @@ def _choose_k(Zc, options: ThemeOptions, n_selected: int, part: Partition):
         raise ThemeError(f"only {n} segments can be clustered{why}; themes need at least {MIN_SEGMENTS}. "
                          "Widen the selection (fewer --where/--question filters) or code these answers by hand.")
     if options.k == "auto":
-        ks = candidate_ks(n)
-        if len(ks) == 1:
-            return ks[0], [{"k": ks[0], "chosen": True, "why": "only candidate for this few segments"}]
-        return choose_k(Zc, candidates=ks, random_state=options.seed)
+        return choose_k(Zc, candidates=candidate_ks(n), random_state=options.seed)
     k = int(options.k)
     if k < 2:
         raise ThemeError("--k must be at least 2 (or 'auto').")
@@ -163,7 +160,11 @@ def describe(db, part: Partition, options: ThemeOptions, numbers=None) -> list[d
     order = sorted(part.groups)
     centroids = {n: _centroid(part.Z[part.groups[n]]) for n in order}
     samples = {n: _sample(part.groups[n], part.Z, centroids[n], rs) for n in order}
-    scored = label.theme_phrases([[segs[i].text for i in samples[n]] for n in order])
+    show = context.redactor(db)
+    # Labels are phrases people wrote: build them from redacted text, so a name that was
+    # redacted can never become (part of) a theme label.
+    scored = label.theme_phrases([[show(segs[i].document_id, segs[i].start, segs[i].end, segs[i].text)
+                                   for i in samples[n]] for n in order])
     names = part.names
     labels_arr = np.full(len(segs), -1)
     for j, n in enumerate(order):
@@ -171,10 +172,12 @@ def describe(db, part: Partition, options: ThemeOptions, numbers=None) -> list[d
     clustered = labels_arr >= 0
     terms = label.key_terms(part.tfidf[clustered] if part.tfidf is not None else None, labels_arr[clustered],
                             names, len(order))
+    hidden = context.redacted_words(db, {s.document_id for s in segs})
+    if hidden:
+        terms = [[t for t in ts if not set(t.split()) & hidden] for ts in terms]
     codes, sentiment, code_names = context.segment_codes(db, ids)
     base = Counter(c for s in ids for c in codes.get(s, ()))
     attrs = context.segment_attributes(db, segs)
-    show = context.redactor(db)
     out = []
     for j, n in enumerate(order):
         idx = part.groups[n]
@@ -202,7 +205,8 @@ def describe(db, part: Partition, options: ThemeOptions, numbers=None) -> list[d
         if len(idx):
             k += 1
             qs = [_quote(segs[i], None, part, show) for i in idx[:options.n_quotes]]
-            out.append(_theme_dict(k, kind, name, [], [], idx, None, qs, segs, codes, sentiment, code_names, base, attrs))
+            out.append(_theme_dict(k, kind, name, [], [], idx, None, qs, segs, codes, sentiment, code_names, base,
+                                   attrs))
     if numbers is not None:
         out = [t for t in out if t["number"] in numbers]
     return out

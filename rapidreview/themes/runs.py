@@ -68,7 +68,8 @@ def get_run(db: sqlite_utils.Database, run_id: int | None = None) -> dict:
         known = [str(r[0]) for r in db.execute("SELECT id FROM theme_runs ORDER BY id")]
         raise NotFound(f"no theme run {run_id}. Runs in this review: {', '.join(known) or 'none'} "
                        "(list them with `rapidreview themes list REVIEW_DB`).")
-    keys = ["id", "created_at", "params", "versions", "n_segments", "label", "seed", "k", "selection", "details", "actor"]
+    keys = ["id", "created_at", "params", "versions", "n_segments", "label", "seed", "k", "selection", "details",
+            "actor"]
     run = dict(zip(keys, row))
     for key in ("params", "versions", "selection", "details"):
         run[key] = json.loads(run[key] or "{}")
@@ -127,16 +128,20 @@ def edits(db) -> list[dict]:
 
 
 def export_rows(db: sqlite_utils.Database, run_id: int) -> list[dict]:
-    """One row per segment of the run: its theme, weight and where it came from."""
+    """One row per segment of the run: its theme, weight, where it came from, and its text
+    with the review's redactions applied (an export leaves the researcher's database)."""
+    from .context import redactor
+
+    show = redactor(db)
     rows = db.execute("""
         SELECT t.run_id, t.number, t.label, t.kind, m.weight, s.id, s.document_id, d.external_id, d.question,
-               s.start, s."end", d.text
+               s.start, s."end", s.text
         FROM theme_members m JOIN themes t ON t.id = m.theme_id JOIN segments s ON s.id = m.segment_id
         JOIN documents d ON d.id = s.document_id
         WHERE t.run_id = ? ORDER BY s.id""", [run_id]).fetchall()
     return [{"run": r[0], "theme": r[1], "label": r[2], "kind": r[3], "weight": r[4], "segment_id": r[5],
              "document_id": r[6], "document": r[7], "question": r[8], "start": r[9], "end": r[10],
-             "doc_text": r[11]} for r in rows]
+             "text": show(r[6], r[9], r[10], r[11])} for r in rows]
 
 
 def _dumps(value) -> str:

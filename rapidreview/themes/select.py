@@ -76,12 +76,15 @@ def resolve_code(db: sqlite_utils.Database, name: str) -> dict:
         if not choices:
             raise NotFound(f"--within {name!r}: this review has no codes yet. Load a codebook "
                            "(`rapidreview codebook load`) or import codes, or drop --within.")
-        raise NotFound("--within: " + unknown_message("code", name, choices + [k for k in keys if k not in choices]))
+        folded = {c.casefold() for c in choices}
+        choices += [k for k in keys if k.casefold() not in folded]
+        raise NotFound("--within: " + unknown_message("code", name, choices))
     return {"id": rows[0][0], "key": rows[0][1], "name": rows[0][2]}
 
 
 def _descendants(db, code_id: int) -> list[int]:
-    rows = db.execute("""WITH RECURSIVE tree(id) AS (SELECT ? UNION SELECT c.id FROM codes c JOIN tree ON c.parent_id = tree.id)
+    rows = db.execute("""WITH RECURSIVE tree(id) AS (
+                             SELECT ? UNION SELECT c.id FROM codes c JOIN tree ON c.parent_id = tree.id)
                          SELECT id FROM tree""", [code_id]).fetchall()
     return [r[0] for r in rows]
 
@@ -146,8 +149,9 @@ def select_segments(db: sqlite_utils.Database, sel: Selection) -> tuple[list[Seg
         params += ids
     if sel.waves:
         marks = ", ".join("?" * len(sel.waves))
-        clauses.append(f"(EXISTS (SELECT 1 FROM attributes a WHERE a.document_id = d.id AND a.name = 'wave' COLLATE NOCASE "
-                       f"AND a.value IN ({marks})) OR d.source_id IN (SELECT id FROM sources WHERE batch IN ({marks})))")
+        clauses.append(f"(EXISTS (SELECT 1 FROM attributes a WHERE a.document_id = d.id "
+                       f"AND a.name = 'wave' COLLATE NOCASE AND a.value IN ({marks})) "
+                       f"OR d.source_id IN (SELECT id FROM sources WHERE batch IN ({marks})))")
         params += list(sel.waves) * 2
     if sel.within:
         code = resolve_code(db, sel.within)
