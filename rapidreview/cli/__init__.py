@@ -16,11 +16,30 @@ from ..errors import RapidReviewError
 
 CONTEXT = {"help_option_names": ["-h", "--help"], "max_content_width": 100}
 
-MODULES = ["importing", "inspect", "serving", "codebook", "coding", "themes", "privacy"]
+# Command name -> the module in this package that defines it. Modules are imported only
+# when their command runs, so `rapidreview import` does not pay for scikit-learn or spaCy.
+COMMANDS = {
+    "import": "importing",
+    "stats": "inspect", "sources": "inspect",
+    "serve": "serving", "demo": "serving",
+    "codebook": "codebook", "apply": "codebook", "unapply": "codebook", "memo": "codebook",
+    "code": "coding", "train": "coding", "review": "coding", "agreement": "coding", "export": "coding",
+    "themes": "themes",
+    "redact": "privacy", "respondents": "privacy", "privacy": "privacy",
+}
 
 
 class FriendlyGroup(click.Group):
-    """Turn library errors into one clear line and exit code 1."""
+    """Load commands on demand; turn library errors into one clear line and exit code 1."""
+
+    def list_commands(self, ctx):
+        return sorted(COMMANDS)
+
+    def get_command(self, ctx, name):
+        if name not in COMMANDS:
+            return None
+        module = importlib.import_module(f".{COMMANDS[name]}", __name__)
+        return next((c for c in module.commands if c.name == name), None)
 
     def invoke(self, ctx):
         try:
@@ -48,13 +67,3 @@ def cli():
         rapidreview serve review.db
     """
 
-
-for _name in MODULES:
-    try:
-        _module = importlib.import_module(f".{_name}", __name__)
-    except ModuleNotFoundError as _e:  # TEMPORARY while modules are being written
-        if _e.name != f"{__name__}.{_name}":
-            raise
-        continue
-    for _command in _module.commands:
-        cli.add_command(_command)

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import sys
 import json
 import os
 
@@ -46,4 +47,4 @@ def table(rows: list[dict], columns: list[str] | None = None) -> str:
 
 def show_progress() -> bool:
     """Progress bars only for people: not when stderr is piped or under CI."""
-    return click.get_text_stream("stderr").isatty() and not os.environ.get("CI")
+    return sys.stderr.isatty() and not os.environ.get("CI")

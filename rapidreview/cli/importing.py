@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import sys
 import click
 import yaml
 
@@ -34,7 +35,7 @@ def _delimiter(ctx, param, value):
 
 @click.command("import")
 @review_argument
-@click.argument("files", nargs=-1, required=True, type=click.Path(dir_okay=False))
+@click.argument("files", nargs=-1, required=True, type=click.Path())
 @click.option("--text", multiple=True, metavar="COLUMN",
               help="A free-text column to import (repeat for each question).")
 @click.option("--id", "id_col", metavar="COLUMN",
@@ -58,7 +59,7 @@ def _delimiter(ctx, param, value):
               help="An answer that means no answer (replaces the defaults: 'Did not answer', 'N/A', '-', "
                    "'nothing', ...). Repeatable. Such answers are kept, marked unanswered.")
 @click.option("--no-placeholders", is_flag=True, help="Treat every non-empty answer as an answer.")
-@click.option("--encoding", metavar="NAME", help="CSV/TSV encoding (utf-8, utf-16, cp1252...). Default: detected.")
+@click.option("--encoding", metavar="NAME", help="File encoding for CSV, TSV, TXT, MD, VTT and SRT (utf-8, utf-16, cp1252...). Default: detected.")
 @click.option("--delimiter", callback=_delimiter, metavar="CHAR",
               help="Field separator: a character, or tab, comma, semicolon. Default: tab for .tsv/.tab, "
                    "sniffed for .csv.")
@@ -82,7 +83,8 @@ def import_command(review, files, mapping, save_mapping, as_json, silent, **give
     Wide exports have one row per respondent and a column per question (name each with
     --text). Long exports have one row per answer and a column naming the question
     (--question-col). Everything runs in one transaction: if any file fails, the review is
-    left exactly as it was. Importing the same file again changes nothing.
+    left exactly as it was. Importing the same file again changes nothing. A folder stands
+    for the files in it that rapidreview can read.
 
     \b
     Examples:
@@ -94,12 +96,13 @@ def import_command(review, files, mapping, save_mapping, as_json, silent, **give
         rapidreview import review.db fft-next.csv --mapping fft.yaml --wave 2025-Q2
         rapidreview import review.db interviews/*.docx recordings/*.vtt \\
             --interviewer "Sam (Healthwatch)"
+        rapidreview import review.db transcripts/
     """
     options = _options(given, mapping)
     db = store.open_review(review)
     bar = None
     if not silent and show_progress():
-        bar = click.progressbar(length=0, label="Importing", file=click.get_text_stream("stderr"),
+        bar = click.progressbar(length=0, label="Importing", file=sys.stderr,
                                 show_pos=True, show_eta=False)
 
     def on_progress(path, done):

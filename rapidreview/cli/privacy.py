@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from pathlib import Path
 
+import sys
 import click
 
 from .. import privacy, store
@@ -83,7 +84,7 @@ def redact_command(review, config_path, allow, pattern, rescan, use_model, revie
     config = _config(config_path, allow, pattern)
     bar = None
     if not silent and not as_json and show_progress():
-        bar = click.progressbar(length=1, label="Redacting", file=click.get_text_stream("stderr"), show_pos=True)
+        bar = click.progressbar(length=1, label="Redacting", file=sys.stderr, show_pos=True)
 
     def on_progress(done, total):
         if bar is not None:

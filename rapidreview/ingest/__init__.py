@@ -84,7 +84,7 @@ def import_files(db: sqlite_utils.Database, paths, options: ImportOptions | None
                  on_progress: Callable[[str, int], None] | None = None) -> list[ImportResult]:
     """Import each file; all in one transaction. `on_progress(path, documents_done)`."""
     options = options or ImportOptions()
-    paths = [Path(p) for p in paths]
+    paths = _expand(paths)
     for path in paths:
         if not path.is_file():
             raise InputError("no such file. Check the path (quote names with spaces).", path=path)
@@ -94,6 +94,17 @@ def import_files(db: sqlite_utils.Database, paths, options: ImportOptions | None
         for path in paths:
             results.append(_import_one(db, path, options, on_progress))
     return results
+
+
+def _expand(paths) -> list[Path]:
+    """A folder stands for the files in it that rapidreview can read (sorted, not recursive)."""
+    out = []
+    for path in map(Path, paths):
+        if path.is_dir():
+            out += sorted(f for f in path.iterdir() if f.is_file() and f.suffix.lower().lstrip(".") in FORMATS)
+        else:
+            out.append(path)
+    return out
 
 
 def _import_one(db, path: Path, options: ImportOptions, on_progress) -> ImportResult:

@@ -158,7 +158,9 @@ def resolve_code(db: sqlite_utils.Database, name: str, *, path=None, row=None) -
     ).fetchone()
     if hit:
         return hit[0]
-    loaded = [r[0] for r in db.execute("SELECT name FROM codebooks WHERE name != ?", [IMPORTED_CODEBOOK])]
+    # The built-in sentiment group is not a user's codebook: it does not close the door to new codes.
+    loaded = [r[0] for r in db.execute(
+        "SELECT name FROM codebooks WHERE name NOT IN (?, ?)", [IMPORTED_CODEBOOK, "sentiment"])]
     if loaded:
         names = [r[0] for r in db.execute("SELECT name FROM codes WHERE archived = 0")]
         close = nearest(name, names)
