@@ -100,9 +100,49 @@ def wave_from_name(name: str) -> str | None:
     return f"{match[1]}-Q{match[2]}" if match else None
 
 
-# (name, step): each step takes the review and the corpus directory and returns a one-line message.
+CODEBOOK = Path(__file__).resolve().parent.parent / "codebooks" / "healthwatch-general.yaml"
+
+
+def redact_corpus(db: sqlite_utils.Database, corpus: Path) -> str:
+    from . import privacy
+
+    return privacy.redact(db).message()
+
+
+def load_starter_codebook(db: sqlite_utils.Database, corpus: Path) -> str:
+    from . import codebook
+
+    if not CODEBOOK.exists():
+        return f"skipped: {CODEBOOK} is not in this installation"
+    result = codebook.load_codebook(db, codebook.read(CODEBOOK), source=str(CODEBOOK))
+    return f"{result.codebook} version {result.version}" + ("" if result.changed else " (unchanged)")
+
+
+def suggest_codes(db: sqlite_utils.Database, corpus: Path) -> str:
+    from .coding.suggest import CodeOptions, code
+
+    # No human codings yet in the sample, so no model: rules and the sentiment lexicon only.
+    return code(db, CodeOptions(model=False)).summary().replace("\n", "; ")
+
+
+def find_corpus_themes(db: sqlite_utils.Database, corpus: Path) -> str:
+    from . import themes
+
+    if db.execute("SELECT count(*) FROM theme_runs").fetchone()[0]:
+        return f"themes already found (run {themes.latest_run_id(db)}); nothing changed"
+    run_id = themes.find_themes(db)
+    n = db.execute("SELECT count(*) FROM themes WHERE run_id = ?", [run_id]).fetchone()[0]
+    return f"run {run_id}: {n} themes"
+
+
+# (name, step): each step takes the review and the corpus directory and returns a one-line
+# message; every step is idempotent.
 STEPS: list[tuple[str, Callable[[sqlite_utils.Database, Path], str]]] = [
     ("import", import_corpus),
+    ("redact", redact_corpus),
+    ("codebook", load_starter_codebook),
+    ("code", suggest_codes),
+    ("themes", find_corpus_themes),
 ]
 
 
