@@ -101,7 +101,8 @@ def main() -> None:
             results["fft_dev"] = f"skipped: {FFT} absent"
         if CORPUS.exists():
             results["sample_corpus"] = measure(
-                "import sys\nfrom rapidreview.demo import build_review\nbuild_review(sys.argv[1])", tmp / "demo")
+                "import sys\nfrom rapidreview import demo, open_review\n"
+                "demo.import_corpus(open_review(sys.argv[1]), demo.find_corpus(sys.argv[2]))", tmp / "demo.db", CORPUS)
         else:
             results["sample_corpus"] = f"skipped: {CORPUS} absent"
     print(json.dumps(results, indent=2))

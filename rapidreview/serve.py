@@ -63,7 +63,6 @@ DESCRIPTIONS: dict[str, tuple[str, dict[str, str]]] = {
     }),
     "attributes": ("Respondent and document attributes: service, area, age band, wave... "
                    "(the 'cases and attributes' of qualitative analysis tools).", {
-        "id": "Attribute row number.",
         "document_id": "The document it describes.",
         "name": "Attribute name, e.g. Service or Age group.",
         "value": "Attribute value, e.g. GP or 25-34.",

@@ -165,12 +165,11 @@ CREATE INDEX documents_question ON documents(question);
 CREATE INDEX documents_date ON documents(date);
 
 CREATE TABLE attributes (
-    id INTEGER PRIMARY KEY,
     document_id INTEGER NOT NULL REFERENCES documents(id) ON DELETE CASCADE,
     name TEXT NOT NULL,
     value TEXT,
-    UNIQUE (document_id, name)
-);
+    PRIMARY KEY (document_id, name)
+) WITHOUT ROWID;  -- one b-tree, not a table plus a unique index: imports write millions
 CREATE INDEX attributes_name_value ON attributes(name, value);
 
 CREATE TABLE segments (
@@ -187,7 +186,6 @@ CREATE TABLE segments (
     UNIQUE (document_id, seq),
     CHECK (start >= 0 AND "end" >= start)
 );
-CREATE INDEX segments_document ON segments(document_id);
 
 CREATE VIRTUAL TABLE segments_fts USING fts5(text, content='segments', content_rowid='id', tokenize='porter unicode61');
 CREATE TRIGGER segments_fts_delete AFTER DELETE ON segments BEGIN

@@ -45,6 +45,7 @@ class DocumentWriter:
 
     def _write_batch(self, batch: list[DocumentRecord]) -> None:
         docs, attrs, codings = [], [], []
+        self._add_respondents(batch)
         segment_rows = self._segments(batch)
         for record, doc_segments in zip(batch, segment_rows):
             self._check_unique(record)
@@ -53,7 +54,7 @@ class DocumentWriter:
             docs.append((
                 doc_id, self.source_id, record.external_id, self._respondent(record.respondent),
                 record.question, record.date, record.kind, record.title, record.text,
-                int(record.answered), record.row, json.dumps(record.meta, ensure_ascii=False),
+                int(record.answered), record.row, json.dumps(record.meta, ensure_ascii=False) if record.meta else "{}",
             ))
             attrs.extend((doc_id, name, value) for name, value in record.attributes.items())
             for seg in doc_segments:
@@ -94,17 +95,23 @@ class DocumentWriter:
         self.seen[record.external_id] = record.row
 
     def _respondent(self, external_id: str | None) -> int | None:
-        if not external_id:
-            return None
-        if external_id not in self.respondent_ids:
-            row = self.db.execute("SELECT id FROM respondents WHERE external_id = ?", [external_id]).fetchone()
-            if row is None:
-                cursor = self.db.execute(
-                    "INSERT INTO respondents (external_id, created_at) VALUES (?, ?)", [external_id, self.created_at])
-                row = (cursor.lastrowid,)
-                self.counts["respondents"] += 1
-            self.respondent_ids[external_id] = row[0]
-        return self.respondent_ids[external_id]
+        return self.respondent_ids[external_id] if external_id else None
+
+    def _add_respondents(self, batch: list[DocumentRecord]) -> None:
+        """Find or create the batch's respondents: one query per batch, not per row."""
+        wanted = list({r.respondent for r in batch if r.respondent and r.respondent not in self.respondent_ids})
+        for i in range(0, len(wanted), 500):
+            chunk = wanted[i:i + 500]
+            self.respondent_ids.update(self.db.execute(
+                f"SELECT external_id, id FROM respondents WHERE external_id IN ({','.join('?' * len(chunk))})", chunk))
+        new = [w for w in wanted if w not in self.respondent_ids]
+        if new:
+            first = (self.db.execute("SELECT max(id) FROM respondents").fetchone()[0] or 0) + 1
+            ids = dict(zip(new, range(first, first + len(new))))
+            store.insert_many(self.db, "respondents", ["id", "external_id", "created_at"],
+                              ((i, w, self.created_at) for w, i in ids.items()))
+            self.respondent_ids.update(ids)
+            self.counts["respondents"] += len(new)
 
     def _segments(self, batch: list[DocumentRecord]) -> list[list[list]]:
         """Per record, its segment rows (document id filled in later)."""
