@@ -28,7 +28,8 @@ FFT = ROOT.parent / "shared" / "data" / "nhs-fft" / "fft_dev.csv"
 NHS = ROOT / "codebooks" / "nhs-patient-experience.yaml"
 
 sys.path.insert(0, str(ROOT))
-from rapidreview import codebook as cb, store  # noqa: E402
+from rapidreview import codebook as cb  # noqa: E402
+from rapidreview import store
 from rapidreview.coding import manual  # noqa: E402
 from rapidreview.nlp import get_nlp  # noqa: E402
 

@@ -229,9 +229,8 @@ def rule_throughput(work: Path, header, rows, n: int) -> dict:
     from rapidreview import store
     from rapidreview.coding import rules
     from rapidreview.coding.units import load_units
-    from rapidreview.nlp import get_nlp
-
     from rapidreview.ingest.placeholders import is_answer, placeholder_set
+    from rapidreview.nlp import get_nlp
 
     t = header.index("FFT answer")
     blanks = placeholder_set(None)

@@ -206,9 +206,10 @@ class PeakRSS:
 def scale_child(n: int, k) -> dict:
     """Runs in a fresh process: vectorise + choose k + cluster + label n segments."""
     from rapidreview.themes import label
-    from rapidreview.themes.vectorize import ThemeVectorizer  # noqa: F401  (import cost outside the timing)
-
-    from rapidreview.themes.vectorize import word_log_probs
+    from rapidreview.themes.vectorize import (
+        ThemeVectorizer,  # noqa: F401  (import cost outside the timing)
+        word_log_probs,
+    )
 
     word_log_probs()  # the language check's word table: a fixed cost, loaded once per process
     texts = synthetic(n)

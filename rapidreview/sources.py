@@ -69,7 +69,7 @@ def removal_plan(db: sqlite_utils.Database, id_or_name) -> dict:
         "theme_members": one(f"SELECT count(*) FROM theme_members WHERE segment_id IN ({segs})"),
         "memos": one(f"""SELECT count(*) FROM memos WHERE (target = 'document' AND target_id IN ({docs}))
                          OR (target = 'segment' AND target_id IN ({segs}))"""),
-        "respondents": one(f"""
+        "respondents": one("""
             SELECT count(DISTINCT d.respondent_id) FROM documents d WHERE d.source_id = ?1
             AND d.respondent_id IS NOT NULL AND NOT EXISTS (
                 SELECT 1 FROM documents o WHERE o.respondent_id = d.respondent_id AND o.source_id != ?1)"""),

@@ -267,6 +267,15 @@ def test_duplicate_respondent_and_question_wide(run, review, tmp_path):
         "answer needs a unique id: check the id column or remove the duplicate row.")
 
 
+def test_duplicate_far_apart_is_still_found(run, review, tmp_path):
+    # The writer checks ids batch by batch (flat memory): a repeat 3,000 rows later is still caught.
+    ids = [f"R{i}" for i in range(3000)] + ["R5"]
+    path = write_csv(tmp_path / "far.csv", survey_rows(ids))
+    assert refused(run, review, path, *WIDE) == (
+        f"Error: {path}, row 3002: respondent 'R5' answers question 'What was good?' twice (first at row 7). Each "
+        "answer needs a unique id: check the id column or remove the duplicate row.")
+
+
 def test_duplicate_respondent_and_question_long(run, review, tmp_path):
     path = write_csv(tmp_path / "long.csv", [
         ["Comment ID", "Respondent ID", "Question", "Answer"],

@@ -11,7 +11,7 @@ from .. import codebook as cb
 from .. import memos, store
 from ..coding import manual
 from ..errors import RapidReviewError
-from .common import echo_json, json_option, open_existing, review_argument, table
+from .common import echo_json, echo_rows, json_option, open_existing, review_argument, table
 
 FORMAT_CHOICE = click.Choice(["yaml", "qdc", "csv", "xlsx"])
 
@@ -193,10 +193,7 @@ def list_command(review, as_json):
         rapidreview codebook list review.db
     """
     rows = cb.list_codebooks(open_existing(review))
-    if as_json:
-        echo_json(rows)
-    else:
-        click.echo(table(rows, ["name", "version", "codes", "archived", "codings", "path"]))
+    echo_rows(rows, ["name", "version", "codes", "archived", "codings", "path"], as_json)
 
 
 @codebook_group.command("show")
@@ -560,10 +557,7 @@ def memo_list(review, document, segment, code, theme, about_review, author, code
     """
     target, ref = _target(document, segment, code, theme, about_review, False)
     rows = memos.list_memos(open_existing(review), target, ref, author=author, codebook=codebook_name)
-    if as_json:
-        echo_json(rows)
-    else:
-        click.echo(table(rows, ["id", "target", "about", "author", "created_at", "text"]))
+    echo_rows(rows, ["id", "target", "about", "author", "created_at", "text"], as_json)
 
 
 @memo_group.command("delete")

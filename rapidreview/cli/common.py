@@ -2,9 +2,9 @@
 
 from __future__ import annotations
 
-import sys
 import json
 import os
+import sys
 
 import click
 
@@ -30,6 +30,14 @@ def open_existing(path):
 
 def echo_json(data) -> None:
     click.echo(json.dumps(data, indent=2, ensure_ascii=False, default=str))
+
+
+def echo_rows(rows: list[dict], columns: list[str], as_json: bool) -> None:
+    """Rows as JSON for scripts, or as an aligned table for people."""
+    if as_json:
+        echo_json(rows)
+    else:
+        click.echo(table(rows, columns))
 
 
 def table(rows: list[dict], columns: list[str] | None = None) -> str:

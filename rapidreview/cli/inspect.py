@@ -6,7 +6,7 @@ import click
 
 from .. import sources as sources_lib
 from .. import stats as stats_lib
-from .common import echo_json, json_option, open_existing, review_argument, table
+from .common import echo_json, echo_rows, json_option, open_existing, review_argument, table
 
 
 @click.command("stats")
@@ -90,10 +90,7 @@ def list_command(review, as_json):
         rapidreview sources list review.db --json
     """
     rows = sources_lib.list_sources(open_existing(review))
-    if as_json:
-        echo_json(rows)
-    else:
-        click.echo(table(rows, ["id", "name", "format", "imported_at", "batch", "documents"]))
+    echo_rows(rows, ["id", "name", "format", "imported_at", "batch", "documents"], as_json)
 
 
 @sources_group.command("remove")

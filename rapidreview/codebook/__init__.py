@@ -11,16 +11,32 @@ from __future__ import annotations
 from pathlib import Path
 
 from ..errors import NotFound
-
 from .model import Code, Codebook, CodebookError, Problem, make_guid, slug
 from .refi import dumps_qdc, loads_qdc, read_qdc, validate_qdc, write_qdc
 from .schema import IMPORTED, check, check_rules, schema
 from .tabular import read_table, write_table
 from .versions import (
-    Diff, LoadResult, archive_code, codebook_from_db, codebook_names, delete_code, diff_books, diff_versions,
-    find_code, list_codebooks, load_codebook, merge_codes, split_code, version_content, versions,
+    Diff,
+    LoadResult,
+    archive_code,
+    codebook_from_db,
+    codebook_names,
+    delete_code,
+    diff_books,
+    diff_versions,
+    find_code,
+    list_codebooks,
+    load_codebook,
+    merge_codes,
+    split_code,
+    version_content,
+    versions,
 )
-from .yamlfile import dumps as dumps_yaml, loads as loads_yaml, read as read_yaml, template, write as write_yaml
+from .yamlfile import dumps as dumps_yaml
+from .yamlfile import loads as loads_yaml
+from .yamlfile import read as read_yaml
+from .yamlfile import template
+from .yamlfile import write as write_yaml
 
 FORMATS = {".yaml": "yaml", ".yml": "yaml", ".qdc": "qdc", ".csv": "csv", ".tsv": "csv", ".xlsx": "xlsx",
            ".xlsm": "xlsx"}

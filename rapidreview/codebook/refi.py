@@ -17,7 +17,7 @@ from pathlib import Path
 from defusedxml import ElementTree as SafeET
 from defusedxml.common import DefusedXmlException
 
-from .model import Code, Codebook, CodebookError, GUID_NAMESPACE, Problem, make_guid, unique_slug
+from .model import GUID_NAMESPACE, Code, Codebook, CodebookError, Problem, make_guid, unique_slug
 
 NS = "urn:QDA-XML:codebook:1.0"
 NS_PREFIX = "urn:QDA-XML:codebook:"

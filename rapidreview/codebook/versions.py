@@ -16,7 +16,7 @@ import sqlite_utils
 from .. import store
 from ..errors import NotFound
 from ..suggest import nearest, unknown_message
-from .model import Code, Codebook, CodebookError, KEY_RE, make_guid, unique_slug
+from .model import KEY_RE, Code, Codebook, CodebookError, make_guid, unique_slug
 from .schema import IMPORTED, check
 
 STATUS_RANK = {"suggested": 0, "rejected": 1, "accepted": 2}  # which decision wins a collision

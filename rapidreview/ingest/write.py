@@ -28,9 +28,8 @@ class DocumentWriter:
 
     def __init__(self, db: sqlite_utils.Database, source_id: int, path):
         self.db, self.source_id, self.path = db, source_id, path
-        self.respondent_ids: dict[str, int] = {}
+        self.respondent_ids: dict[str, int] = {}  # this batch's respondents only: memory stays flat
         self.code_ids: dict[str, int] = {}
-        self.seen: dict[str, int | None] = {}  # external_id -> row, to name duplicates
         self.created_at = store.now()
         self.next_doc_id = (db.execute("SELECT max(id) FROM documents").fetchone()[0] or 0) + 1
         self.next_seg_id = (db.execute("SELECT max(id) FROM segments").fetchone()[0] or 0) + 1
@@ -45,10 +44,10 @@ class DocumentWriter:
 
     def _write_batch(self, batch: list[DocumentRecord]) -> None:
         docs, attrs, codings = [], [], []
+        self._check_unique(batch)
         self._add_respondents(batch)
         segment_rows = self._segments(batch)
         for record, doc_segments in zip(batch, segment_rows):
-            self._check_unique(record)
             doc_id = self.next_doc_id
             self.next_doc_id += 1
             docs.append((
@@ -81,25 +80,40 @@ class DocumentWriter:
                        ("segments", len(seg_rows)), ("codings", len(codings))):
             self.counts[key] += n
 
-    def _check_unique(self, record: DocumentRecord) -> None:
-        if record.external_id in self.seen:
-            first = self.seen[record.external_id]
-            # Survey readers build ids as "respondent | question" unless the file has an answer id.
-            by_pair = record.respondent and record.question and \
-                record.external_id == f"{record.respondent} | {record.question}"
-            what = (f"respondent {record.respondent!r} answers question {record.question!r} twice"
-                    if by_pair else f"id {record.external_id!r} appears twice")
-            raise InputError(
-                f"{what} (first at row {first}). Each answer needs a unique id: check the id column "
-                "or remove the duplicate row.", path=self.path, row=record.row)
-        self.seen[record.external_id] = record.row
+    def _check_unique(self, batch: list[DocumentRecord]) -> None:
+        """Refuse an id seen earlier in this batch or already written from this file."""
+        first_rows: dict[str, DocumentRecord] = {}
+        for record in batch:
+            if record.external_id in first_rows:
+                raise self._duplicate(record, first_rows[record.external_id].row)
+            first_rows[record.external_id] = record
+        ids, earlier = list(first_rows), {}
+        for i in range(0, len(ids), 500):
+            chunk = ids[i:i + 500]
+            earlier.update(self.db.execute(
+                f"SELECT external_id, row FROM documents WHERE source_id = ? AND external_id IN "
+                f"({','.join('?' * len(chunk))})", [self.source_id, *chunk]))
+        for external_id in ids:  # in file order, so the message names the first repeat
+            if external_id in earlier:
+                raise self._duplicate(first_rows[external_id], earlier[external_id])
+
+    def _duplicate(self, record: DocumentRecord, first_row: int | None) -> InputError:
+        # Survey readers build ids as "respondent | question" unless the file has an answer id.
+        by_pair = record.respondent and record.question and \
+            record.external_id == f"{record.respondent} | {record.question}"
+        what = (f"respondent {record.respondent!r} answers question {record.question!r} twice"
+                if by_pair else f"id {record.external_id!r} appears twice")
+        return InputError(
+            f"{what} (first at row {first_row}). Each answer needs a unique id: check the id column "
+            "or remove the duplicate row.", path=self.path, row=record.row)
 
     def _respondent(self, external_id: str | None) -> int | None:
         return self.respondent_ids[external_id] if external_id else None
 
     def _add_respondents(self, batch: list[DocumentRecord]) -> None:
         """Find or create the batch's respondents: one query per batch, not per row."""
-        wanted = list({r.respondent for r in batch if r.respondent and r.respondent not in self.respondent_ids})
+        self.respondent_ids = {}
+        wanted = list({r.respondent for r in batch if r.respondent})
         for i in range(0, len(wanted), 500):
             chunk = wanted[i:i + 500]
             self.respondent_ids.update(self.db.execute(

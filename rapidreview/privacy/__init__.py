@@ -13,13 +13,43 @@ PERSON entities. Nothing here changes a document's text.
 
 from .config import DEFAULT_ALLOW, PrivacyConfig, load_config
 from .detectors import PLACEHOLDERS, Span, detect, nhs_checksum_ok
-from .disclosure import (NHS_RULE, Controlled, DisclosureRule, control_count, control_counts, control_series,
-                         control_table, recoverable_cells, secondary_suppression)
-from .quotes import (excluded_respondents, publishable_documents, publishable_segments, quote, reinstate,
-                     respondents, set_consent, withdraw)
-from .redact import (RedactionNeeded, RedactResult, add_manual, apply, assert_redacted, confirm, redact,
-                     redact_text, redacted_segments, redacted_text, spans, summary, undo,
-                     unredacted_documents)
+from .disclosure import (
+                         NHS_RULE,
+                         Controlled,
+                         DisclosureRule,
+                         control_count,
+                         control_counts,
+                         control_series,
+                         control_table,
+                         recoverable_cells,
+                         secondary_suppression,
+)
+from .quotes import (
+                         excluded_respondents,
+                         publishable_documents,
+                         publishable_segments,
+                         quote,
+                         reinstate,
+                         respondents,
+                         set_consent,
+                         withdraw,
+)
+from .redact import (
+                         RedactionNeeded,
+                         RedactResult,
+                         add_manual,
+                         apply,
+                         assert_redacted,
+                         confirm,
+                         redact,
+                         redact_text,
+                         redacted_segments,
+                         redacted_text,
+                         spans,
+                         summary,
+                         undo,
+                         unredacted_documents,
+)
 
 __all__ = [
     "PrivacyConfig", "load_config", "DEFAULT_ALLOW", "Span", "detect", "PLACEHOLDERS", "nhs_checksum_ok",

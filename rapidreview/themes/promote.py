@@ -53,7 +53,7 @@ def promote(db: sqlite_utils.Database, number: int, key: str, *, run_id: int | N
     with store.transaction(db):
         result = load_codebook(db, book, source=run_label)
         code_id = find_code(db, key, codebook=book.name)["id"]
-        rows = db.execute(f"""SELECT s.id, s.document_id, s.start, s."end" FROM segments s
+        rows = db.execute("""SELECT s.id, s.document_id, s.start, s."end" FROM segments s
                               WHERE s.id IN (SELECT segment_id FROM theme_members m JOIN themes t ON t.id = m.theme_id
                                              WHERE t.run_id = ? AND t.number = ?)""", [run["id"], number]).fetchall()
         weights = dict(members)
