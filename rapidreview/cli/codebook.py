@@ -221,9 +221,7 @@ def show_command(review, codebook_name, archived, show_versions, as_json):
             click.echo(table(rows, ["version", "label", "created_at", "by", "source", "changes"]))
         return
     book = cb.codebook_from_db(db, codebook_name, include_archived=archived)
-    counts = dict(db.execute("""SELECT c.key, count(g.id) FROM codes c JOIN codebooks b ON b.id = c.codebook_id
-                                LEFT JOIN codings g ON g.code_id = c.id AND g.status = 'accepted'
-                                WHERE b.name = ? GROUP BY c.key""", [book.name]).fetchall())
+    counts = cb.accepted_counts(db, book.name)
     if as_json:
         data = book.to_dict()
         data["codings"] = counts

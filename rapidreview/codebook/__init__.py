@@ -18,6 +18,7 @@ from .tabular import read_table, write_table
 from .versions import (
     Diff,
     LoadResult,
+    accepted_counts,
     archive_code,
     codebook_from_db,
     codebook_names,
@@ -77,7 +78,7 @@ def write(book: Codebook, path, *, fmt: str | None = None) -> None:
 
 __all__ = [
     "Code", "Codebook", "CodebookError", "Diff", "NotFound", "FORMATS", "IMPORTED", "LoadResult", "Problem",
-    "archive_code", "check", "check_rules", "codebook_from_db", "codebook_names", "delete_code", "diff_books",
+    "accepted_counts", "archive_code", "check", "check_rules", "codebook_from_db", "codebook_names", "delete_code", "diff_books",
     "diff_versions", "dumps_qdc", "dumps_yaml", "find_code", "format_of", "list_codebooks", "load_codebook",
     "loads_qdc", "loads_yaml", "make_guid", "merge_codes", "read", "read_qdc", "read_table", "read_yaml", "schema",
     "slug", "split_code", "template", "validate_qdc", "version_content", "versions", "write", "write_qdc",

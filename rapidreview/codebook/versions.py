@@ -129,6 +129,13 @@ def _codebook_row(db, name: str | None) -> tuple[int, str]:
     raise NotFound(unknown_message("codebook", name, [r[1] for r in rows]))
 
 
+def accepted_counts(db: sqlite_utils.Database, codebook: str) -> dict[str, int]:
+    """Accepted codings per code key in one codebook."""
+    return dict(db.execute("""SELECT c.key, count(g.id) FROM codes c JOIN codebooks b ON b.id = c.codebook_id
+                              LEFT JOIN codings g ON g.code_id = c.id AND g.status = 'accepted'
+                              WHERE b.name = ? GROUP BY c.key""", [codebook]).fetchall())
+
+
 def codebook_from_db(db: sqlite_utils.Database, name: str | None = None, *, include_archived: bool = False) -> Codebook:
     """The codebook as it stands in the review (archived codes left out unless asked)."""
     book_id, book_name = _codebook_row(db, name)
