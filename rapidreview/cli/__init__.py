@@ -26,6 +26,7 @@ COMMANDS = {
     "code": "coding", "train": "coding", "review": "coding", "agreement": "coding", "export": "coding",
     "themes": "themes",
     "redact": "privacy", "respondents": "privacy", "privacy": "privacy",
+    "publish": "publish", "recommend": "publish",
 }
 
 

@@ -1,0 +1,50 @@
+"""`rapidreview publish` and `rapidreview recommend ...` through the CLI."""
+
+from __future__ import annotations
+
+import json
+import sqlite3
+
+import pytest
+from test_publish import redacted_review, review  # noqa: F401  (fixture)
+
+from rapidreview import privacy
+
+
+def test_publish_and_ledger_cli(review, review_path, tmp_path, run):  # noqa: F811
+    redacted_review(review)
+    result = run("recommend", "add", review_path, "Offer evening appointments", "--theme", 1, "--quote", 4, "--json")
+    assert result.exit_code == 0, result.output
+    rec = json.loads(result.output)
+    result = run("recommend", "respond", review_path, rec["id"], "--response", "Pilot from April",
+                 "--status", "accepted", "--by", "Practice manager")
+    assert result.exit_code == 0
+    listed = run("recommend", "list", review_path)
+    assert "Pilot from April" in listed.output and "accepted" in listed.output
+    public = tmp_path / "site" / "public.db"
+    result = run("publish", review_path, public, "--publishable", "Service", "--title", "Anytown GP", "--json")
+    assert result.exit_code == 0, result.output
+    out = json.loads(result.output)
+    assert out["tables"]["recommendations"] == 1 and out["tables"]["quotes"] > 50
+    meta = json.loads((tmp_path / "site" / "public.metadata.json").read_text())
+    assert meta["allow_sql"] is False and meta["title"] == "Anytown GP"
+    conn = sqlite3.connect(public)
+    assert conn.execute("SELECT response FROM recommendations").fetchone()[0] == "Pilot from April"
+    conn.close()
+
+
+def test_publish_cli_errors(review, review_path, tmp_path, run):  # noqa: F811
+    result = run("publish", review_path, tmp_path / "public.db")
+    assert result.exit_code == 1 and "rapidreview redact" in result.output and "Traceback" not in result.output
+    privacy.redact(review)
+    result = run("publish", review_path, tmp_path / "public.db", "--publishable", "Ethnicity")
+    assert result.exit_code == 1 and "Error: no attribute named 'Ethnicity'" in result.output
+    result = run("recommend", "respond", review_path, 42, "--status", "accepted")
+    assert result.exit_code == 1 and "no recommendation 42" in result.output
+    assert run("publish", "--help").output.count("Example") == 1
+
+
+@pytest.mark.parametrize("path", [("publish",), ("recommend", "add"), ("recommend", "respond"), ("recommend", "list")])
+def test_help_teaches(run, path):
+    result = run(*path, "--help")
+    assert result.exit_code == 0 and "Example" in result.output
