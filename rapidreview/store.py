@@ -441,3 +441,37 @@ def _m010_privacy(db: sqlite_utils.Database) -> None:
     # Which documents the detectors have read: publish refuses until every one has been.
     for statement in _statements(SCHEMA_010):
         db.execute(statement)
+
+
+SCHEMA_060 = """
+CREATE TABLE recommendations (
+    id INTEGER PRIMARY KEY,
+    text TEXT NOT NULL,                 -- what the review recommends
+    status TEXT NOT NULL DEFAULT 'open' CHECK (status IN ('open', 'accepted', 'partly accepted', 'declined',
+                                                          'implemented')),
+    response TEXT,                      -- the provider's response, as they gave it
+    outcome TEXT,                       -- what changed as a result
+    responded_by TEXT,
+    responded_at TEXT,
+    actor TEXT NOT NULL,
+    created_at TEXT NOT NULL
+);
+
+CREATE TABLE recommendation_evidence (
+    id INTEGER PRIMARY KEY,
+    recommendation_id INTEGER NOT NULL REFERENCES recommendations(id) ON DELETE CASCADE,
+    run_id INTEGER REFERENCES theme_runs(id) ON DELETE SET NULL,  -- a theme is a number within a run
+    theme_number INTEGER,
+    theme_label TEXT,                   -- the label when linked, should the run be deleted
+    segment_id INTEGER REFERENCES segments(id) ON DELETE CASCADE, -- a quote
+    CHECK (theme_number IS NOT NULL OR segment_id IS NOT NULL)
+);
+CREATE INDEX recommendation_evidence_rec ON recommendation_evidence(recommendation_id);
+"""
+
+
+@migrations(name="060_publish")
+def _m060_publish(db: sqlite_utils.Database) -> None:
+    # The evidence ledger: recommendations, the themes and quotes behind them, responses.
+    for statement in _statements(SCHEMA_060):
+        db.execute(statement)
