@@ -20,12 +20,13 @@ import csv
 import datetime as dt
 import re
 from dataclasses import dataclass, field
+from functools import lru_cache, partial
 from pathlib import Path
 from typing import Iterator
 
 from ..errors import InputError
 from ..suggest import nearest
-from .placeholders import is_answer, placeholder_set
+from .placeholders import answer_check, placeholder_set
 from .records import DocumentRecord, ImportOptions
 from .safezip import check_office_file
 
@@ -38,6 +39,8 @@ TRUE_VALUES = frozenset({"1", "1.0", "yes", "y", "true", "t", "x"})
 FALSE_VALUES = frozenset({"0", "0.0", "no", "n", "false", "f"})
 DELIMITERS = {"csv": ",", "tsv": "\t", "tab": "\t"}
 DELIMITER_NAMES = {",": "comma", ";": "semicolon", "\t": "tab", "|": "bar"}
+CACHE_SIZE = 4096  # distinct attribute values, dates and short answers remembered during one import
+CACHED_ANSWER_CHARS = 40  # placeholders are short; longer answers are checked, not remembered
 
 
 # ---------------------------------------------------------------- readers
@@ -399,23 +402,29 @@ def _records(path: Path, rows, options: ImportOptions) -> Iterator[DocumentRecor
         raise InputError("the first row is empty: it should name the columns.", path=path)
     layout = _layout(path, header, options)
     placeholders = placeholder_set(options.placeholders)
+    # Exports repeat the same few attribute values, dates and placeholder answers on every row:
+    # each distinct one is worked out once. typed: 1, 1.0 and True are different Excel cells.
+    cell_label = lru_cache(maxsize=CACHE_SIZE, typed=True)(_cell_label)
+    read_date = lru_cache(maxsize=CACHE_SIZE, typed=True)(partial(_read_date, dayfirst=options.dayfirst))
+    is_answer = answer_check(placeholders)
+    short_answer = lru_cache(maxsize=CACHE_SIZE)(is_answer)
     code_kinds: dict[int, str] = {}  # column index -> "one-hot" | "list", decided by its first value
     pairs: dict[tuple[str, str], int] = {}  # (respondent, question) -> first row
+    width, attrs, date_col = len(header), layout.attrs, layout.date
+    by_pair = layout.respondent is not None
     n = 0
     for number, values in rows:
-        if len(values) < len(header):
-            values = list(values) + [None] * (len(header) - len(values))
+        if len(values) < width:
+            values = list(values) + [None] * (width - len(values))
         meta: dict = {}
-        common = dict(
-            attributes={name: v for i, name in layout.attrs if (v := label(_text(values[i])))},
-            date=_date(values[layout.date], options.dayfirst, path, number, header[layout.date], meta)
-            if layout.date is not None else None,
-            codes=_codes(values, layout, options.codes_sep, code_kinds, path, number),
-            meta=meta,
-        )
-        for record in _row_records(values, number, layout, **common):
-            record.answered = is_answer(record.text, placeholders)
-            if layout.respondent is not None and record.respondent:
+        attributes = {name: v for i, name in attrs if (v := cell_label(values[i]))}
+        date = _date(values[date_col], read_date, options.dayfirst, path, number, header[date_col], meta) \
+            if date_col is not None else None
+        codes = _codes(values, layout, options.codes_sep, code_kinds, path, number) if layout.codes else []
+        for record in _row_records(values, number, layout, attributes, date, codes, meta):
+            text = record.text
+            record.answered = short_answer(text) if len(text) <= CACHED_ANSWER_CHARS else is_answer(text)
+            if by_pair and record.respondent:
                 # Otherwise the question is part of the external id, and the writer finds repeats.
                 _check_pair(pairs, record, path)
             n += 1
@@ -424,7 +433,12 @@ def _records(path: Path, rows, options: ImportOptions) -> Iterator[DocumentRecor
         raise InputError("the file has a header row but no data rows.", path=path)
 
 
-def _row_records(values, number: int, layout: _Layout, **common) -> Iterator[DocumentRecord]:
+def _cell_label(value) -> str:
+    return label(_text(value))
+
+
+def _row_records(values, number: int, layout: _Layout, attributes: dict, date: str | None, codes: list,
+                 meta: dict) -> list[DocumentRecord]:
     row_id = _text(values[layout.id]).strip() if layout.id is not None else ""
     if layout.question is not None:  # long: one answer per row
         (index, _), = layout.text
@@ -435,15 +449,17 @@ def _row_records(values, number: int, layout: _Layout, **common) -> Iterator[Doc
         else:  # the id column names the respondent; the question makes the answer unique
             respondent = row_id or None
             external_id = f"{row_id or f'row {number}'} | {question or ''}"
-        yield DocumentRecord(external_id=external_id, text=_text(values[index]), kind="survey",
-                             respondent=respondent, question=question, row=number, **common)
-        return
+        return [DocumentRecord(external_id=external_id, text=_text(values[index]), kind="survey",
+                               respondent=respondent, question=question, row=number, attributes=attributes,
+                               date=date, codes=codes, meta=meta)]
     respondent = row_id or None
-    for index, question in layout.text:  # wide: one answer per question column
-        yield DocumentRecord(external_id=f"{row_id or f'row {number}'} | {question}", text=_text(values[index]),
-                             kind="survey", respondent=respondent, question=question, row=number,
-                             **{**common, "codes": list(common["codes"]), "attributes": dict(common["attributes"]),
-                                "meta": dict(common["meta"])})
+    prefix = row_id or f"row {number}"
+    # Wide: one answer per question column, each with its own copies of the row's values.
+    # Positional, in DocumentRecord's field order: external_id, text, kind, respondent, question,
+    # date, title, answered, attributes, turns, codes, row, meta.
+    return [DocumentRecord(f"{prefix} | {question}", _text(values[index]), "survey", respondent, question,
+                           date, None, True, dict(attributes), [], list(codes), number, dict(meta))
+            for index, question in layout.text]
 
 
 def _check_pair(pairs: dict, record: DocumentRecord, path: Path) -> None:
@@ -539,20 +555,27 @@ def _serial(number: float) -> str:
     return from_excel(number).date().isoformat()
 
 
-def _date(value, dayfirst: bool, path: Path, number: int, column: str, meta: dict) -> str | None:
+def _read_date(value, dayfirst: bool) -> tuple[str | None, bool]:
+    """(ISO date, read the other way round?); ValueError or OverflowError when unreadable either way."""
     try:
-        return parse_date(value, dayfirst)
+        return parse_date(value, dayfirst), False
     except (ValueError, OverflowError):
         pass
+    # Exports mix orders (10/17/2021 among UK dates): a date impossible one way but valid
+    # the other is read the other way, and the document says so in its meta.
+    return parse_date(value, not dayfirst), True
+
+
+def _date(value, read_date, dayfirst: bool, path: Path, number: int, column: str, meta: dict) -> str | None:
+    """`read_date` is `_read_date` with `dayfirst` given (and remembered per distinct cell)."""
     try:
-        # Exports mix orders (10/17/2021 among UK dates): a date impossible one way but valid
-        # the other is read the other way, and the document says so in its meta.
-        swapped = parse_date(value, not dayfirst)
+        date, swapped = read_date(value)
     except (ValueError, OverflowError):
         order = "31/01/2024 (day first)" if dayfirst else "01/31/2024 (month first)"
         raise InputError(f"cannot read the date {_text(value)!r}. Dates must look like {order}, 2024-01-31 or "
                          "be Excel dates. Fix the cell, or leave out --date.", path=path, row=number,
                          column=column) from None
-    meta["date_as_written"] = _text(value)
-    meta.setdefault("notes", []).append("date read " + ("month-first" if dayfirst else "day-first"))
-    return swapped
+    if swapped:
+        meta["date_as_written"] = _text(value)
+        meta.setdefault("notes", []).append("date read " + ("month-first" if dayfirst else "day-first"))
+    return date

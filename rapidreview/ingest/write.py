@@ -43,39 +43,50 @@ class DocumentWriter:
             yield self.counts["documents"]
 
     def _write_batch(self, batch: list[DocumentRecord]) -> None:
-        docs, attrs, codings = [], [], []
+        docs, with_attrs, codings = [], [], []
         self._check_unique(batch)
         self._add_respondents(batch)
         segment_rows = self._segments(batch)
+        source_id, respondent_ids, dumps = self.source_id, self.respondent_ids, json.dumps
+        doc_id = self.next_doc_id
+        seg_id = first_seg = self.next_seg_id
+        seg_rows, answered = [], 0
         for record, doc_segments in zip(batch, segment_rows):
-            doc_id = self.next_doc_id
-            self.next_doc_id += 1
+            respondent = record.respondent
+            meta = record.meta
             docs.append((
-                doc_id, self.source_id, record.external_id, self._respondent(record.respondent),
+                doc_id, source_id, record.external_id, respondent_ids[respondent] if respondent else None,
                 record.question, record.date, record.kind, record.title, record.text,
-                int(record.answered), record.row, json.dumps(record.meta, ensure_ascii=False) if record.meta else "{}",
+                int(record.answered), record.row, dumps(meta, ensure_ascii=False) if meta else "{}",
             ))
-            attrs.extend((doc_id, name, value) for name, value in record.attributes.items())
-            for seg in doc_segments:
-                seg[0] = doc_id
-            codings.extend(self._codings(record, doc_id, doc_segments))
-            self.counts["answered"] += record.answered
-        segments = [seg for doc_segments in segment_rows for seg in doc_segments]
-        seg_rows = []
-        for seg in segments:
-            seg_rows.append((self.next_seg_id, *seg))
-            self.next_seg_id += 1
-        by_span = {(s[1], s[5], s[6]): s[0] for s in seg_rows}
-        codings = [(by_span.get(c[:3]), *c) for c in codings]
+            if record.attributes:
+                with_attrs.append((doc_id, record.attributes))
+            for seg in doc_segments:  # (seq, speaker, role, start, end, t_start, t_end, text)
+                seg_rows.append((seg_id, doc_id, *seg))
+                seg_id += 1
+            if record.codes:
+                codings.extend(self._codings(record, doc_id, doc_segments))
+            answered += record.answered
+            doc_id += 1
+        self.next_doc_id, self.next_seg_id = doc_id, seg_id
+        attrs = [(d, name, value) for d, a in with_attrs for name, value in a.items()]
+        self.counts["answered"] += answered
+        if codings:
+            by_span = {(s[1], s[5], s[6]): s[0] for s in seg_rows}
+            codings = [(by_span.get(c[:3]), *c) for c in codings]
         store.insert_many(self.db, "documents", [
             "id", "source_id", "external_id", "respondent_id", "question", "date", "kind",
             "title", "text", "answered", "row", "meta"], docs)
         store.insert_many(self.db, "attributes", ["document_id", "name", "value"], attrs)
         store.insert_many(self.db, "segments", [
             "id", "document_id", "seq", "speaker", "role", "start", "end", "t_start", "t_end", "text"], seg_rows)
-        store.insert_many(self.db, "segments_fts", ["rowid", "text"], ((s[0], s[-1]) for s in seg_rows))
-        store.insert_many(self.db, "codings", [
-            "segment_id", "document_id", "start", "end", "code_id", "coder", "origin", "status", "created_at"], codings)
+        if seg_rows:  # SQLite copies the texts it has just stored: no second pass over them in Python
+            self.db.execute("INSERT INTO segments_fts (rowid, text) SELECT id, text FROM segments "
+                            "WHERE id BETWEEN ? AND ? ORDER BY id", [first_seg, seg_id - 1])
+        if codings:
+            store.insert_many(self.db, "codings", [
+                "segment_id", "document_id", "start", "end", "code_id", "coder", "origin", "status", "created_at"],
+                codings)
         for key, n in (("documents", len(docs)), ("attributes", len(attrs)),
                        ("segments", len(seg_rows)), ("codings", len(codings))):
             self.counts[key] += n
@@ -107,9 +118,6 @@ class DocumentWriter:
             f"{what} (first at row {first_row}). Each answer needs a unique id: check the id column "
             "or remove the duplicate row.", path=self.path, row=record.row)
 
-    def _respondent(self, external_id: str | None) -> int | None:
-        return self.respondent_ids[external_id] if external_id else None
-
     def _add_respondents(self, batch: list[DocumentRecord]) -> None:
         """Find or create the batch's respondents: one query per batch, not per row."""
         self.respondent_ids = {}
@@ -127,21 +135,28 @@ class DocumentWriter:
             self.respondent_ids.update(ids)
             self.counts["respondents"] += len(new)
 
-    def _segments(self, batch: list[DocumentRecord]) -> list[list[list]]:
-        """Per record, its segment rows (document id filled in later)."""
+    def _segments(self, batch: list[DocumentRecord]) -> list[list[tuple]]:
+        """Per record, its segment rows: (seq, speaker, role, start, end, t_start, t_end, text)."""
         out = []
         long_turns = []  # (record index, turn) pairs to split into sentences with spaCy
         for i, record in enumerate(batch):
+            if not record.answered:
+                out.append(())
+                continue
+            text = record.text
+            if not record.turns:  # a survey answer: one segment, the text without surrounding space
+                # str.strip drops exactly the characters str.isspace() accepts, as _strip does.
+                start, end = len(text) - len(text.lstrip()), len(text.rstrip())
+                out.append([(0, None, "participant", start, end, None, None, text[start:end])] if end > start else [])
+                continue
             rows = []
-            if record.answered:
-                for turn in (record.turns or [None]):
-                    start, end = (turn.start, turn.end) if turn else (0, len(record.text))
-                    start, end = _strip(record.text, start, end)
-                    if end <= start:
-                        continue
-                    if turn and end - start > LONG_TURN_CHARS:
-                        long_turns.append((i, turn, start, end, len(rows)))
-                    rows.append(_segment_row(record, turn, start, end))
+            for turn in record.turns:
+                start, end = _strip(text, turn.start, turn.end)
+                if end <= start:
+                    continue
+                if end - start > LONG_TURN_CHARS:
+                    long_turns.append((i, turn, start, end, len(rows)))
+                rows.append(_segment_row(record, turn, start, end))
             out.append(rows)
         if long_turns:
             from ..nlp import sentence_spans  # spaCy takes 0.5 s to import; survey answers never need it
@@ -152,16 +167,16 @@ class DocumentWriter:
                 rows = [_segment_row(batch[i], turn, *_strip(batch[i].text, s + a, s + b))
                         for a, b in sents if batch[i].text[s + a:s + b].strip()]
                 out[i][pos:pos + 1] = rows
-        for rows in out:
-            for seq, row in enumerate(rows):
-                row[1] = seq
+        for i, rows in enumerate(out):
+            if len(rows) > 1:
+                out[i] = [(seq, *row[1:]) for seq, row in enumerate(rows)]
         return out
 
     def _codings(self, record: DocumentRecord, doc_id: int, doc_segments):
         if not record.codes:
             return []
         # A whole-answer coding covers the answer's one segment, or the whole text.
-        start, end = (doc_segments[0][4], doc_segments[0][5]) if len(doc_segments) == 1 else (0, len(record.text))
+        start, end = (doc_segments[0][3], doc_segments[0][4]) if len(doc_segments) == 1 else (0, len(record.text))
         return [(doc_id, start, end, self._code(name, record), IMPORT_CODER, "import", "accepted", self.created_at)
                 for name in dict.fromkeys(record.codes)]
 
@@ -207,10 +222,9 @@ def _unique_key(db, codebook_id: int, name: str) -> str:
     return key
 
 
-def _segment_row(record: DocumentRecord, turn, start: int, end: int) -> list:
-    # [document_id, seq, speaker, role, start, end, t_start, t_end, text]
-    return [None, 0, turn.speaker if turn else None, turn.role if turn else "participant", start, end,
-            turn.t_start if turn else None, turn.t_end if turn else None, record.text[start:end]]
+def _segment_row(record: DocumentRecord, turn, start: int, end: int) -> tuple:
+    # (seq, speaker, role, start, end, t_start, t_end, text); seq is numbered once the turn is split
+    return (0, turn.speaker, turn.role, start, end, turn.t_start, turn.t_end, record.text[start:end])
 
 
 def _strip(text: str, start: int, end: int) -> tuple[int, int]:
