@@ -14,7 +14,6 @@ from pathlib import Path
 import openpyxl
 import pytest
 import yaml
-
 from conftest import snapshot
 
 HEADER = ["Respondent ID", "Service", "Age group", "What was good?", "What could be better?"]

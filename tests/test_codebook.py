@@ -7,8 +7,8 @@ import csv
 import json
 
 import pytest
-
 from conftest import ROOT, snapshot
+
 from rapidreview import codebook as cb
 from rapidreview import import_files
 from rapidreview.ingest import ImportOptions

@@ -3,8 +3,8 @@
 from __future__ import annotations
 
 import pytest
-
 from conftest import ROOT, SHARED
+
 from rapidreview import codebook as cb
 
 REFI = SHARED / "ref" / "refi-qda"

@@ -24,7 +24,7 @@ def coded(tmp_path, run):
 
 def test_uncertain_order_puts_confidence_near_threshold_first(coded):
     _, db = coded
-    items = queue.queue(db)
+    items = queue.queue(db, order="margin")
     assert len(items) == db.execute("SELECT count(*) FROM codings WHERE status = 'suggested'").fetchone()[0]
     margins = [s.margin for s in items]
     assert margins == sorted(margins)

@@ -17,7 +17,6 @@ from conftest import ROOT, snapshot
 from rapidreview.ingest import ImportOptions
 from rapidreview.ingest.transcripts import read_docx, read_srt, read_text, read_vtt, role_for
 
-
 # ---------------------------------------------------------------- helpers
 
 def write_docx(path: Path, paragraphs: list[str], table: list[list[str]] | None = None,

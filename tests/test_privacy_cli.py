@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import json
 
-from rapidreview import privacy, store
-
 from test_privacy_redact import import_comments
+
+from rapidreview import privacy, store
 
 ROWS = [
     ("R1", "Dr Patel saw my son Jack, ring 07700 900123.", "GP"),

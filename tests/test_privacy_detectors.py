@@ -5,9 +5,16 @@ from __future__ import annotations
 import pytest
 
 from rapidreview.privacy import detect, load_config, nhs_checksum_ok
-from rapidreview.privacy.detectors import (detect_addresses, detect_dates_of_birth, detect_emails,
-                                           detect_ni_numbers, detect_nhs_numbers, detect_phones,
-                                           detect_postcodes, detect_urls)
+from rapidreview.privacy.detectors import (
+    detect_addresses,
+    detect_dates_of_birth,
+    detect_emails,
+    detect_nhs_numbers,
+    detect_ni_numbers,
+    detect_phones,
+    detect_postcodes,
+    detect_urls,
+)
 
 
 def found(spans, text):

@@ -6,8 +6,16 @@ import random
 
 import pytest
 
-from rapidreview.privacy import (NHS_RULE, DisclosureRule, control_count, control_counts, control_series,
-                                 control_table, recoverable_cells, secondary_suppression)
+from rapidreview.privacy import (
+    NHS_RULE,
+    DisclosureRule,
+    control_count,
+    control_counts,
+    control_series,
+    control_table,
+    recoverable_cells,
+    secondary_suppression,
+)
 
 
 def test_small_counts_suppressed_and_rounding():

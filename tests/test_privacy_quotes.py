@@ -4,11 +4,10 @@ and never from groups smaller than N."""
 from __future__ import annotations
 
 import pytest
+from test_privacy_redact import import_comments
 
 from rapidreview import privacy
 from rapidreview.errors import NotFound, RapidReviewError
-
-from test_privacy_redact import import_comments
 
 ROWS = [
     ("R1", "Dr Patel was kind to us in the GP surgery.", "GP"),

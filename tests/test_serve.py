@@ -108,9 +108,8 @@ def test_review_connections_have_foreign_keys(review):
 
 
 def test_plugin_registered_once(review):
-    from datasette.plugins import pm
-
     import rapidreview_plugins
+    from datasette.plugins import pm
 
     serve.make_datasette([review])
     serve.make_datasette([review])

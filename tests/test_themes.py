@@ -10,17 +10,29 @@ import sqlite3
 
 import numpy as np
 import pytest
+from conftest import ROOT, snapshot
 from sklearn.base import clone
 from sklearn.metrics import normalized_mutual_info_score
 
 from rapidreview import store
 from rapidreview.errors import NotFound, RapidReviewError
 from rapidreview.ingest import ImportOptions, import_files
-from rapidreview.themes import (Selection, SphericalKMeans, ThemeError, ThemeOptions, compare_runs, export_rows,
-                                find_themes, get_run, looks_non_english, merge, promote, rename, split)
+from rapidreview.themes import (
+    Selection,
+    SphericalKMeans,
+    ThemeError,
+    ThemeOptions,
+    compare_runs,
+    export_rows,
+    find_themes,
+    get_run,
+    looks_non_english,
+    merge,
+    promote,
+    rename,
+    split,
+)
 from rapidreview.themes.runs import members
-
-from conftest import ROOT, snapshot
 
 TOPICS = {
     "waiting": ["I waited {n} hours for the ambulance to arrive", "The wait for an ambulance was far too long",

@@ -9,9 +9,9 @@ import shutil
 
 import pytest
 from click.testing import CliRunner
+from test_themes import _answers, build
 
 from rapidreview.cli import cli
-from test_themes import _answers, build
 
 
 @pytest.fixture(scope="module")

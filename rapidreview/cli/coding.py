@@ -97,7 +97,9 @@ def train_command(review, min_examples, folds, coder, as_json):
 @click.command("review")
 @review_argument
 @click.option("--order", type=click.Choice(["uncertain", "random"]), default="uncertain", show_default=True,
-              help="uncertain: the suggestions the model is least sure of first (they teach it most).")
+              help="uncertain: each code's least-sure suggestions first (calibrated confidence nearest 0.5), "
+                   "codes taking turns in proportion to their suggestions; they teach the model most. "
+                   "random: a seeded shuffle.")
 @codes_option
 @click.option("--limit", type=int, help="Stop after this many suggestions.")
 @click.option("--list", "list_only", is_flag=True, help="Print the queue and exit (no decisions).")

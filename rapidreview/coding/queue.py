@@ -1,10 +1,14 @@
 """The review queue: suggestions to accept or reject, most uncertain first.
 
 Active learning: a decision on a suggestion the model was unsure of teaches it the
-most, so the queue puts first the model suggestions whose confidence is closest to
-their code's threshold, then rule suggestions (whose precision nobody has measured
-yet), then the suggestions the model is surest of. Every decision goes to the event
-log with who made it; the coding keeps its origin and records `decided_by`.
+most. The default order takes each code's suggestions in order of doubt (calibrated
+confidence nearest 0.5 first; rule suggestions, whose precision nobody has measured,
+count as fairly unsure) and lets the codes take turns in proportion to how many
+suggestions each has, so no code's queue is starved (see `_stratified`). In the
+simulation of bench/bench_coding.py it beat random order on micro and macro F1 on
+four of four respondent splits; plain nearest-the-threshold order (`margin`) lost to
+random on micro F1 on two. Every decision goes to the event log with who made it;
+the coding keeps its origin and records `decided_by`.
 
     for s in queue(db, limit=20): decide(db, s.id, "accept", actor="alice")
 """
@@ -22,6 +26,7 @@ from ..errors import NotFound, RapidReviewError
 
 RULE_MARGIN = 0.25  # where rule suggestions (no confidence) sit in the uncertainty order
 DECISIONS = {"accept": "accepted", "reject": "rejected"}
+ORDERS = ("uncertain", "margin", "random")
 
 
 @dataclass
@@ -53,29 +58,59 @@ def _thresholds(db) -> dict[tuple[str, int], float]:
 
 def queue(db: sqlite_utils.Database, *, order: str = "uncertain", codes: set[int] | None = None,
           limit: int | None = None, seed: int = 0) -> list[Suggestion]:
-    """Undecided suggestions in review order: 'uncertain' (active learning) or 'random'."""
-    if order not in ("uncertain", "random"):
-        raise RapidReviewError(f"unknown queue order {order!r}: use 'uncertain' or 'random'.")
+    """Undecided suggestions in review order: 'uncertain' (active learning, see
+    `_stratified`), 'margin' (nearest its code's threshold first) or 'random'."""
+    if order not in ORDERS:
+        raise RapidReviewError(f"unknown queue order {order!r}: use {', '.join(map(repr, ORDERS))}.")
     thresholds = _thresholds(db)
     rows = db.execute("""
         SELECT c.id, c.document_id, d.external_id, c.segment_id, c.start, c."end", c.code_id, k.name, c.coder,
-               c.origin, c.confidence, c.rule, c.model_version, substr(d.text, c.start + 1, c."end" - c.start)
+               c.origin, c.confidence, c.rule, c.model_version, substr(d.text, c.start + 1, c."end" - c.start),
+               c.status = 'suggested' AND c.decided_by IS NULL
         FROM codings c JOIN documents d ON d.id = c.document_id JOIN codes k ON k.id = c.code_id
-        WHERE c.status = 'suggested' AND c.decided_by IS NULL AND k.archived = 0""").fetchall()
-    out = []
+        WHERE c.origin IN ('rule', 'model') AND k.archived = 0""").fetchall()
+    # Decided suggestions take part in the ordering, then drop out: the queue's order
+    # stays the same as people work through it (a code's share does not shift).
+    out, pending = [], set()
     for r in rows:
         if codes is not None and r[6] not in codes:
             continue
-        out.append(Suggestion(*r, margin=_margin(r[10], thresholds.get((r[12], r[6])), r[11])))
+        out.append(Suggestion(*r[:-1], margin=_margin(r[10], thresholds.get((r[12], r[6])), r[11])))
+        if r[-1]:
+            pending.add(r[0])
 
     def tiebreak(s: Suggestion) -> str:
         return hashlib.sha256(f"{seed}:{s.id}".encode()).hexdigest()
 
     if order == "random":
         out.sort(key=tiebreak)
-    else:
+    elif order == "margin":
         out.sort(key=lambda s: (s.margin, tiebreak(s)))
+    else:
+        out = _stratified(out, tiebreak)
+    out = [s for s in out if s.id in pending]
     return out[:limit] if limit else out
+
+
+def _doubt(s: Suggestion) -> float:
+    """How far the calibrated confidence is from a coin toss (rules: RULE_MARGIN)."""
+    return RULE_MARGIN if s.confidence is None else abs(s.confidence - 0.5)
+
+
+def _stratified(items: list[Suggestion], tiebreak) -> list[Suggestion]:
+    """Per-code uncertainty, codes interleaved in proportion to their suggestions.
+
+    Nearest-threshold-first (`margin`) showed mostly wrong suggestions (thresholds
+    tuned for F1 sit well below 0.5 for rare codes) and did not beat random order.
+    Here each code's suggestions are ranked by how close their calibrated confidence
+    is to 0.5, and the codes take turns at the rate random order would show them:
+    the i-th of a code's n suggestions sits at (i + 0.5) / n in the queue."""
+    lanes: dict[int, list[Suggestion]] = {}
+    for s in sorted(items, key=lambda s: (_doubt(s), tiebreak(s))):
+        lanes.setdefault(s.code_id, []).append(s)
+    ranked = [((i + 0.5) / len(lane), tiebreak(s), s) for lane in lanes.values() for i, s in enumerate(lane)]
+    ranked.sort(key=lambda t: t[:2])
+    return [s for _, _, s in ranked]
 
 
 def _margin(confidence, threshold, rule) -> float:

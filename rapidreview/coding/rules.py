@@ -17,6 +17,7 @@ from __future__ import annotations
 import functools
 import itertools
 import json
+import multiprocessing
 from dataclasses import dataclass, field
 
 import sqlite_utils
@@ -192,27 +193,30 @@ def _rewrite(pattern, name: str, index: int):
 
 
 PARALLEL_MIN_UNITS = 20_000
+CHUNKS_PER_JOB = 12  # small enough that writing overlaps matching
 _SHARED: dict = {}
 
 
 def match(compiled: CompiledRules, units: list[Unit], *, batch_size: int = 2000):
     """Yield (unit, code_id, rule label) for each code whose rules fire in a unit.
-    Large runs are split over forked worker processes (see `workers`)."""
+    Large runs are split over forked worker processes (see `workers`), and their
+    results stream back in unit order as each chunk finishes, so the caller can write
+    one chunk's suggestions while the workers match the next."""
     jobs = workers.count(len(units), PARALLEL_MIN_UNITS)
     if jobs == 1:
         for i, code_id, label in _match_range(compiled, units, 0, len(units), batch_size):
             yield units[i], code_id, label
         return
-    step = -(-len(units) // (jobs * 4))
+    step = -(-len(units) // (jobs * CHUNKS_PER_JOB))
     _SHARED.update(compiled=compiled, units=units, batch_size=batch_size)
     try:
-        chunks = workers.fork_map(_match_chunk, [(i, min(i + step, len(units))) for i in range(0, len(units), step)],
-                                  jobs)
+        with multiprocessing.get_context("fork").Pool(jobs) as pool:
+            bounds = [(i, min(i + step, len(units))) for i in range(0, len(units), step)]
+            for chunk in pool.imap(_match_chunk, bounds):
+                for i, code_id, label in chunk:
+                    yield units[i], code_id, label
     finally:
         _SHARED.clear()
-    for chunk in chunks:
-        for i, code_id, label in chunk:
-            yield units[i], code_id, label
 
 
 def _match_chunk(bounds):

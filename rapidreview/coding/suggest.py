@@ -9,6 +9,8 @@ or the model changed) are withdrawn, which is safe because nobody decided on the
 
 from __future__ import annotations
 
+import contextlib
+import json
 import time
 from dataclasses import dataclass, field
 
@@ -19,7 +21,7 @@ from ..errors import RapidReviewError
 from . import model as model_mod
 from . import rules as rules_mod
 from . import sentiment as sentiment_mod
-from .units import HUMAN_DECIDED, Unit, load_units
+from .units import HUMAN_DECIDED, load_units
 
 RULES_CODER, MODEL_CODER = "rules", "model"
 
@@ -70,6 +72,7 @@ def code(db: sqlite_utils.Database, options: CodeOptions | None = None, *, actor
     options = options or CodeOptions()
     result = CodeResult()
     wanted = resolve_codes(db, options.codes)
+    snapshot = data_version(db)  # before reading the units and codes the passes write rows for
     sentiment_codes = sentiment_mod.group_codes(db, create=options.sentiment)
     units = load_units(db)
     model_covers: set[int] = set()
@@ -80,7 +83,8 @@ def code(db: sqlite_utils.Database, options: CodeOptions | None = None, *, actor
         compiled = rules_mod.compile_rules(rules_mod.code_rules(db, wanted))
         hits = ((u, c, None, None, label) for u, c, label in rules_mod.match(compiled, units))
         result.counts["rules"] = write_suggestions(
-            db, RULES_CODER, "rule", hits, scope=set(compiled.code_ids), rule_filter="rules", actor=actor)
+            db, RULES_CODER, "rule", hits, scope=set(compiled.code_ids), rule_filter="rules", actor=actor,
+            snapshot=snapshot)
         result.seconds["rules"] = round(time.perf_counter() - t0, 3)
     if options.sentiment and sentiment_codes:
         t0 = time.perf_counter()
@@ -92,7 +96,8 @@ def code(db: sqlite_utils.Database, options: CodeOptions | None = None, *, actor
         hits = () if covered else ((u, c, conf, None, sentiment_mod.RULE)
                                    for u, c, conf in sentiment_mod.suggest(units, group))
         result.counts["sentiment"] = write_suggestions(
-            db, RULES_CODER, "rule", hits, scope=set(group.values()), rule_filter="lexicon", actor=actor)
+            db, RULES_CODER, "rule", hits, scope=set(group.values()), rule_filter="lexicon", actor=actor,
+            snapshot=snapshot)
         result.seconds["sentiment"] = round(time.perf_counter() - t0, 3)
     with store.transaction(db):
         store.log_event(db, "code", {"counts": result.counts, "model": result.model_version,
@@ -127,49 +132,109 @@ def _model_pass(db, options: CodeOptions, wanted, result: CodeResult, actor) -> 
     return {c.id for c in record.codes}
 
 
+INSERT_BATCH = 20_000  # suggestions per INSERT: written while the matcher works on the next units
+# One statement per batch: the rows travel as one JSON array (doc, segment, start, end, code,
+# confidence, model version, rule) and the constant columns are bound once, which costs a
+# fraction of binding twelve parameters per row through executemany.
+_INSERT = """INSERT INTO codings (document_id, segment_id, start, "end", code_id, coder, origin, status,
+                                  confidence, model_version, rule, created_at)
+    SELECT json_extract(value, '$[0]'), json_extract(value, '$[1]'), json_extract(value, '$[2]'),
+           json_extract(value, '$[3]'), json_extract(value, '$[4]'), ?, ?, 'suggested',
+           json_extract(value, '$[5]'), json_extract(value, '$[6]'), json_extract(value, '$[7]'), ?
+    FROM json_each(?)"""
+
+
 def write_suggestions(db: sqlite_utils.Database, coder: str, origin: str, hits, *, scope: set[int],
-                      rule_filter: str | None = None, actor: str | None = None) -> dict:
+                      rule_filter: str | None = None, actor: str | None = None, snapshot: int | None = None) -> dict:
     """Write (unit, code_id, confidence, model_version, rule) suggestions for `coder`,
     within the codes in `scope`: insert new, refresh undecided, withdraw stale, and
     leave every human decision alone. `rule_filter` ('rules' or 'lexicon') keeps the
-    rule pass and the lexicon pass, which share the coder 'rules', apart."""
+    rule pass and the lexicon pass, which share the coder 'rules', apart.
+
+    One transaction: the human decisions and existing suggestions are read under the
+    write lock (so a decision made meanwhile cannot be overwritten), then `hits` are
+    consumed as they come and new rows inserted in batches. `snapshot`: the
+    `data_version` when the units and codes behind `hits` were read (see `_writing`)."""
     counts = {"added": 0, "updated": 0, "unchanged": 0, "withdrawn": 0, "human": 0}
     if not scope:
         return counts
-    human = _human_spans(db, scope)
-    existing = _existing(db, coder, scope, rule_filter)
-    taken = set(_existing(db, coder, scope, None)) if rule_filter else set()
-    seen, inserts, updates = set(), [], []
     now = store.now()
-    for unit, code_id, confidence, version, rule in hits:
-        if code_id not in scope:
-            continue
-        key = (unit.document_id, unit.start, unit.end, code_id)
-        if key in seen:
-            continue
-        seen.add(key)
-        if _overlaps(human.get((unit.document_id, code_id)), unit):
-            counts["human"] += 1
-            continue
-        row = existing.get(key)
-        if row is None and key in taken:  # held by the other pass of the same coder
-            counts["unchanged"] += 1
-        elif row is None:
-            inserts.append((unit.document_id, unit.segment_id, unit.start, unit.end, code_id, coder, origin,
-                            "suggested", confidence, version, rule, now))
-        elif row[1:] == (confidence, version, rule):
-            counts["unchanged"] += 1
-        else:
-            updates.append((confidence, version, rule, row[0]))
-    stale = [row[0] for key, row in existing.items() if key not in seen]
-    with store.transaction(db):
-        store.insert_many(db, "codings", ["document_id", "segment_id", "start", "end", "code_id", "coder", "origin",
-                                          "status", "confidence", "model_version", "rule", "created_at"], inserts)
+    with _writing(db, snapshot):
+        human = _human_spans(db, scope)
+        existing, taken = _existing(db, coder, scope, rule_filter)
+        seen, batch, updates = set(), [], []
+        remember, add = seen.add, batch.append  # the loop runs once per suggestion: keep it lean
+        for unit, code_id, confidence, version, rule in hits:
+            if code_id not in scope:
+                continue
+            doc, start, end = unit.document_id, unit.start, unit.end
+            key = (doc, start, end, code_id)
+            if key in seen:
+                continue
+            remember(key)
+            if human and _overlaps(human.get((doc, code_id)), start, end):
+                counts["human"] += 1
+                continue
+            row = existing.get(key) if existing else None
+            if row is None:
+                if taken and key in taken:  # held by the other pass of the same coder
+                    counts["unchanged"] += 1
+                    continue
+                add((doc, unit.segment_id, start, end, code_id, confidence, version, rule))
+                if len(batch) >= INSERT_BATCH:
+                    counts["added"] += _insert(db, coder, origin, now, batch)
+                    batch = []
+                    add = batch.append
+            elif row[5] == confidence and row[6] == version and row[7] == rule:
+                counts["unchanged"] += 1
+            else:
+                updates.append((confidence, version, rule, row[4]))
+        counts["added"] += _insert(db, coder, origin, now, batch)
+        stale = [(row[4],) for key, row in existing.items() if key not in seen]
         db.conn.executemany("UPDATE codings SET confidence = ?, model_version = ?, rule = ? WHERE id = ?", updates)
-        db.conn.executemany("DELETE FROM codings WHERE id = ? AND status = 'suggested' AND decided_by IS NULL",
-                            [(i,) for i in stale])
-    counts.update(added=len(inserts), updated=len(updates), withdrawn=len(stale))
+        db.conn.executemany("DELETE FROM codings WHERE id = ? AND status = 'suggested' AND decided_by IS NULL", stale)
+    counts.update(updated=len(updates), withdrawn=len(stale))
     return counts
+
+
+def data_version(db: sqlite_utils.Database) -> int:
+    """Changes whenever another connection commits to the file."""
+    return db.execute("PRAGMA data_version").fetchone()[0]
+
+
+@contextlib.contextmanager
+def _writing(db: sqlite_utils.Database, snapshot: int | None):
+    """`store.transaction`, without the per-row foreign-key checks when they cannot fail:
+    every id we insert was read from this file at `snapshot`, and no other connection has
+    written since (checked under the write lock). They cost a sixth of a big insert."""
+    if snapshot is None or db.conn.in_transaction:
+        with store.transaction(db):
+            yield
+        return
+    db.execute("PRAGMA foreign_keys = OFF")  # a no-op inside a transaction: set before BEGIN
+    try:
+        db.execute("BEGIN IMMEDIATE")
+        if data_version(db) != snapshot:  # someone wrote meanwhile: check every row after all
+            db.execute("ROLLBACK")
+            db.execute("PRAGMA foreign_keys = ON")
+            with store.transaction(db):
+                yield
+            return
+        try:
+            yield
+        except BaseException:
+            if db.conn.in_transaction:
+                db.execute("ROLLBACK")
+            raise
+        db.execute("COMMIT")
+    finally:
+        db.execute("PRAGMA foreign_keys = ON")
+
+
+def _insert(db, coder: str, origin: str, now: str, rows: list) -> int:
+    if rows:
+        db.conn.execute(_INSERT, (coder, origin, now, json.dumps(rows, separators=(",", ":"))))
+    return len(rows)
 
 
 def _human_spans(db, scope) -> dict[tuple[int, int], list[tuple[int, int]]]:
@@ -183,21 +248,26 @@ def _human_spans(db, scope) -> dict[tuple[int, int], list[tuple[int, int]]]:
     return out
 
 
-def _overlaps(spans, unit: Unit) -> bool:
-    return bool(spans) and any(s < unit.end and unit.start < e or (s == unit.start and e == unit.end)
-                               for s, e in spans)
+def _overlaps(spans, start: int, end: int) -> bool:
+    return bool(spans) and any(s < end and start < e or (s == start and e == end) for s, e in spans)
 
 
-def _existing(db, coder: str, scope, rule_filter) -> dict:
-    """Undecided suggestions of this coder: key -> (id, confidence, model_version, rule)."""
+def _existing(db, coder: str, scope, rule_filter) -> tuple[dict, set]:
+    """Undecided suggestions of this coder, read once: those of this pass as
+    key -> (doc, start, end, code, id, confidence, model_version, rule), and the keys
+    held by the coder's other pass (see `rule_filter`)."""
     ids = sorted(scope)
-    where = ""
-    if rule_filter == "lexicon":
-        where = "AND rule LIKE 'lexicon:%'"
-    elif rule_filter == "rules":
-        where = "AND (rule IS NULL OR rule NOT LIKE 'lexicon:%')"
     rows = db.execute(
-        f"""SELECT id, document_id, start, "end", code_id, confidence, model_version, rule FROM codings
-            WHERE coder = ? AND status = 'suggested' AND decided_by IS NULL {where}
+        f"""SELECT document_id, start, "end", code_id, id, confidence, model_version, rule FROM codings
+            WHERE coder = ? AND status = 'suggested' AND decided_by IS NULL
               AND code_id IN ({','.join('?' * len(ids))})""", [coder, *ids])
-    return {(r[1], r[2], r[3], r[4]): (r[0], r[5], r[6], r[7]) for r in rows}
+    if rule_filter is None:
+        return {r[:4]: r for r in rows}, set()
+    lexicon = rule_filter == "lexicon"
+    mine, others = {}, set()
+    for r in rows:
+        if (r[7] is not None and r[7].startswith("lexicon:")) == lexicon:
+            mine[r[:4]] = r
+        else:
+            others.add(r[:4])
+    return mine, others

@@ -10,6 +10,7 @@ suggestions a person accepted.
 from __future__ import annotations
 
 from dataclasses import dataclass
+from typing import NamedTuple
 
 import sqlite_utils
 
@@ -20,8 +21,7 @@ HUMAN_DECIDED = "(c.origin IN ('manual', 'import') OR c.decided_by IS NOT NULL O
 MACHINE_CODERS = ("rules", "model")
 
 
-@dataclass(frozen=True)
-class Unit:
+class Unit(NamedTuple):  # a tuple: 100k of them load in a fraction of a frozen dataclass's time
     document_id: int
     segment_id: int | None
     start: int
@@ -42,12 +42,12 @@ def load_units(db: sqlite_utils.Database, *, unanswered: bool = False, document_
         ids = sorted(set(document_ids))
         where = f" AND d.id IN ({','.join('?' * len(ids))})"
         params = ids
-    units = [Unit(*row) for row in db.execute(
+    units = [Unit._make(row) for row in db.execute(
         f"""SELECT s.document_id, s.id, s.start, s."end", s.text, d.question, d.external_id
             FROM segments s JOIN documents d ON d.id = s.document_id WHERE 1 {where}
             ORDER BY s.document_id, s.seq""", params)]
     if unanswered:
-        units += [Unit(*row) for row in db.execute(
+        units += [Unit._make(row) for row in db.execute(
             f"""SELECT d.id, NULL, 0, length(d.text), d.text, d.question, d.external_id FROM documents d
                 WHERE NOT EXISTS (SELECT 1 FROM segments s WHERE s.document_id = d.id)
                   AND trim(d.text) != '' {where} ORDER BY d.id""", params)]
