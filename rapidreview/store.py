@@ -314,11 +314,6 @@ CREATE VIEW respondent_attributes AS
 """
 
 
-@migrations(name="001_initial")
-def _m001_initial(db: sqlite_utils.Database) -> None:
-    for statement in _statements(SCHEMA_001):
-        db.execute(statement)
-
 
 def _statements(script: str):
     """Split a schema script into statements (triggers contain ';' inside BEGIN...END)."""
@@ -350,11 +345,6 @@ CREATE INDEX codes_parent ON codes(parent_id);
 """
 
 
-@migrations(name="030_codebooks")
-def _m030_codebooks(db: sqlite_utils.Database) -> None:
-    for statement in _statements(SCHEMA_030):
-        db.execute(statement)
-
 
 SCHEMA_020 = """
 CREATE TABLE models (
@@ -382,11 +372,6 @@ CREATE TABLE coder_documents (
 CREATE INDEX codings_document ON codings(document_id, code_id);
 """
 
-
-@migrations(name="020_coding")
-def _m020_coding(db: sqlite_utils.Database) -> None:
-    for statement in _statements(SCHEMA_020):
-        db.execute(statement)
 
 
 SCHEMA_040 = """
@@ -419,11 +404,6 @@ CREATE VIEW theme_assignments AS
 """
 
 
-@migrations(name="040_themes")
-def _m040_themes(db: sqlite_utils.Database) -> None:
-    for statement in _statements(SCHEMA_040):
-        db.execute(statement)
-
 
 SCHEMA_010 = """
 CREATE TABLE redaction_scans (
@@ -435,12 +415,6 @@ CREATE TABLE redaction_scans (
 CREATE INDEX redactions_document ON redactions(document_id, start);
 """
 
-
-@migrations(name="010_privacy")
-def _m010_privacy(db: sqlite_utils.Database) -> None:
-    # Which documents the detectors have read: publish refuses until every one has been.
-    for statement in _statements(SCHEMA_010):
-        db.execute(statement)
 
 
 SCHEMA_060 = """
@@ -470,8 +444,24 @@ CREATE INDEX recommendation_evidence_rec ON recommendation_evidence(recommendati
 """
 
 
-@migrations(name="060_publish")
-def _m060_publish(db: sqlite_utils.Database) -> None:
-    # The evidence ledger: recommendations, the themes and quotes behind them, responses.
-    for statement in _statements(SCHEMA_060):
-        db.execute(statement)
+# Named migrations, applied in this order and recorded in the database. Append new ones at
+# the end; never edit one that has shipped.
+MIGRATIONS = [
+    ("001_initial", SCHEMA_001),
+    ("010_privacy", SCHEMA_010),      # which documents the detectors have read
+    ("020_coding", SCHEMA_020),       # models, decisions, documents a coder has read
+    ("030_codebooks", SCHEMA_030),    # versions, hierarchy, REFI-QDA GUIDs
+    ("040_themes", SCHEMA_040),       # run details, hand edits
+    ("060_publish", SCHEMA_060),      # the evidence ledger
+]
+
+
+def _script_migration(name: str, script: str) -> None:
+    @migrations(name=name)
+    def apply(db: sqlite_utils.Database) -> None:
+        for statement in _statements(script):
+            db.execute(statement)
+
+
+for _name, _script in MIGRATIONS:
+    _script_migration(_name, _script)
