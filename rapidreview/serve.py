@@ -321,18 +321,45 @@ def make_datasette(paths, *, title: str | None = None, settings: dict | None = N
     )
 
 
+def make_public_datasette(path, *, metadata_path=None):
+    """A read-only Datasette for commissioners on a public.db that `rapidreview publish`
+    built: immutable, with the metadata (canned queries, no arbitrary SQL) written beside it."""
+    import json
+
+    from datasette.app import Datasette
+
+    from .publish import SETTINGS as PUBLIC_SETTINGS
+
+    path = Path(path)
+    if _application_id(path) == store.APP_ID:
+        raise StoreError(f"{path} is a researcher's review with unredacted text: never serve it publicly. "
+                         f"Build a public copy with `rapidreview publish {path} public.db`.")
+    meta_path = Path(metadata_path) if metadata_path else path.with_suffix(".metadata.json")
+    if not meta_path.is_file():
+        raise StoreError(f"{meta_path}: no metadata beside {path.name}. Build both with `rapidreview publish`.")
+    metadata = json.loads(meta_path.read_text(encoding="utf-8"))
+    return Datasette(immutables=[str(path)], metadata=metadata, settings=PUBLIC_SETTINGS, cors=False)
+
+
+def _application_id(path: Path) -> int | None:
+    """The file's SQLite application id, read without changing it; None if not SQLite."""
+    if not path.is_file() or path.stat().st_size == 0:
+        raise StoreError(f"{path}: no such file.")
+    conn = sqlite3.connect(path.resolve().as_uri() + "?mode=ro", uri=True)
+    try:
+        return conn.execute("PRAGMA application_id").fetchone()[0]
+    except sqlite3.DatabaseError:
+        return None
+    finally:
+        conn.close()
+
+
 def check_is_review(path: Path) -> None:
     """Refuse other SQLite files: opening them as a review would add our tables to them."""
     if not path.is_file() or path.stat().st_size == 0:
         raise StoreError(f"{path}: no such review database. Create one with `rapidreview import {path} FILE`.")
     # Read only (a URI with mode=ro): checking must not change the file, not even its journal mode.
-    conn = sqlite3.connect(path.resolve().as_uri() + "?mode=ro", uri=True)
-    try:
-        app_id = conn.execute("PRAGMA application_id").fetchone()[0]
-    except sqlite3.DatabaseError:
-        app_id = None
-    finally:
-        conn.close()
+    app_id = _application_id(path)
     if app_id is None:
         raise StoreError(f"{path} is not a SQLite database, so not a rapidreview review. "
                          "Give the review.db that `rapidreview import` made.")

@@ -215,16 +215,17 @@ def test_ledger_respond_and_errors(review, tmp_path):
 
 def test_datasette_serves_canned_queries_and_refuses_sql(review, tmp_path):
     import asyncio
+    import hashlib
 
-    from datasette.app import Datasette
+    from rapidreview.serve import make_public_datasette
 
     db = redacted_review(review)
     public = tmp_path / "public.db"
-    result = publish(db, public, PublishOptions(publishable=["Service"]))
-    meta = json.loads(Path(result.metadata_path).read_text())
+    publish(db, public, PublishOptions(publishable=["Service"]))
+    before = hashlib.sha256(public.read_bytes()).hexdigest()
 
     async def go():
-        ds = Datasette(immutables=[str(public)], metadata=meta)
+        ds = make_public_datasette(public)  # what `rapidreview serve public.db --public` runs
         await ds.invoke_startup()
         sql = await ds.client.get("/public.json?sql=select+text+from+quotes")
         top = await ds.client.get("/public/top_themes.json?_shape=array")
@@ -237,6 +238,15 @@ def test_datasette_serves_canned_queries_and_refuses_sql(review, tmp_path):
     assert top.status_code == 200 and top.json() and "label" in top.json()[0]
     assert found.status_code == 200 and found.json() and all("parking" in r["text"].lower() for r in found.json())
     assert table.status_code == 200 and table.json()
+    assert hashlib.sha256(public.read_bytes()).hexdigest() == before  # served immutable
+
+
+def test_a_review_is_never_served_publicly(review, review_path):
+    from rapidreview.errors import StoreError
+    from rapidreview.serve import make_public_datasette
+
+    with pytest.raises(StoreError, match="never serve it publicly"):
+        make_public_datasette(review_path)
 
 
 INTERVIEW = """\

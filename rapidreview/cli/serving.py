@@ -20,7 +20,9 @@ from .inspect import format_stats
 @click.option("--host", default="127.0.0.1", show_default=True,
               help="Address to listen on. Keep the loopback default: a review holds unredacted text.")
 @click.option("--open", "open_browser", is_flag=True, help="Open the review in a web browser.")
-def serve_command(reviews, port, host, open_browser):
+@click.option("--public", is_flag=True,
+              help="Serve a public.db built by `rapidreview publish`: read-only, immutable, canned queries only.")
+def serve_command(reviews, port, host, open_browser, public):
     """Browse and search a review in Datasette (researchers only, on this machine).
 
     Every table with descriptions of each column, full-text search over segments,
@@ -31,20 +33,29 @@ def serve_command(reviews, port, host, open_browser):
     unredacted personal data, and there is no login yet. Do not pass --host 0.0.0.0.
     To share findings with commissioners, publish a redacted copy instead.
 
+    With --public it serves the commissioners' public.db instead: immutable, with the
+    metadata `publish` wrote beside it (arbitrary SQL off, canned queries on).
+
     \b
     Example:
         rapidreview serve review.db
         rapidreview serve review.db --port 8002 --open
+        rapidreview serve public.db --public --port 8001
     """
-    ds = serve_lib.make_datasette(reviews)
-    run_server(ds, host, port, open_browser, label=", ".join(Path(r).name for r in reviews))
+    if public:
+        if len(reviews) != 1:
+            raise click.UsageError("--public serves one public.db at a time.")
+        ds = serve_lib.make_public_datasette(reviews[0])
+    else:
+        ds = serve_lib.make_datasette(reviews)
+    run_server(ds, host, port, open_browser, label=", ".join(Path(r).name for r in reviews), public=public)
 
 
-def run_server(ds, host: str, port: int, open_browser: bool, label: str) -> None:
+def run_server(ds, host: str, port: int, open_browser: bool, label: str, public: bool = False) -> None:
     import uvicorn
 
     serve_lib.check_port(host, port)
-    if not serve_lib.is_loopback(host):
+    if not public and not serve_lib.is_loopback(host):
         click.secho(
             f"WARNING: serving on {host}, which other machines can reach. This review holds unredacted "
             "personal data and there is no login. Stop now (Ctrl+C) unless this network is private "
