@@ -24,6 +24,9 @@ from .errors import RapidReviewError, StoreError
 
 PLUGIN_MODULE = "rapidreview_plugins"
 PLUGIN_NAME = "rapidreview"
+# Our three Datasette plugins (module -> name): shared hooks, the dashboard, the workbench.
+PLUGINS = {PLUGIN_MODULE: PLUGIN_NAME, f"{PLUGIN_MODULE}.dashboard": "rapidreview_dashboard",
+           f"{PLUGIN_MODULE}.workbench": "rapidreview_workbench"}
 CHECKOUT_PLUGINS = Path(__file__).resolve().parent.parent / "plugins"
 
 # Every table of the review (rapidreview/store.py): what it holds and what each column means.
@@ -369,18 +372,19 @@ def check_is_review(path: Path) -> None:
 
 
 def register_plugin():
-    """Load our Datasette plugin whether or not the package is installed: from an installed
-    wheel its entry point registers it; from a source checkout we register it here, once."""
+    """Load our Datasette plugins whether or not the package is installed: from an installed
+    wheel their entry points register them; from a source checkout we register them here, once."""
     # Importing datasette loads the plugins named by installed entry points, so from a
     # source checkout the package must be importable before datasette is imported.
     if importlib.util.find_spec(PLUGIN_MODULE) is None and CHECKOUT_PLUGINS.is_dir():
         sys.path.append(str(CHECKOUT_PLUGINS))
     from datasette.plugins import pm
 
-    module = importlib.import_module(PLUGIN_MODULE)
-    if not pm.is_registered(module):
-        pm.register(module, name=PLUGIN_NAME if pm.get_plugin(PLUGIN_NAME) is None else PLUGIN_MODULE)
-    return module
+    for module_name, name in PLUGINS.items():
+        module = importlib.import_module(module_name)
+        if not pm.is_registered(module):
+            pm.register(module, name=name if pm.get_plugin(name) is None else module_name)
+    return importlib.import_module(PLUGIN_MODULE)
 
 
 def is_loopback(host: str) -> bool:

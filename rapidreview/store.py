@@ -22,6 +22,7 @@ from .errors import StoreError
 migrations = Migrations("rapidreview")
 
 APP_ID = 0x52525631  # "RRV1": marks a file as a rapidreview database
+PUBLIC_APP_ID = 0x52525050  # "RRPP": marks a public.db built by `rapidreview publish`
 
 
 def now() -> str:

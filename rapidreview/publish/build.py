@@ -344,6 +344,7 @@ def _ledger(db, run, labels: dict, quote_text: dict) -> dict:
 def write(path: Path, content: dict, attrs: list[str]) -> dict:
     conn = sqlite3.connect(path)
     try:
+        conn.execute(f"PRAGMA application_id = {store.PUBLIC_APP_ID}")
         conn.executescript(_schema(attrs))
         _insert(conn, "quotes", QUOTE_COLUMNS + attrs, content["quotes"])
         conn.executemany("INSERT INTO quote_codes (segment_id, code) VALUES (?, ?)", content["quote_codes"])
