@@ -2,6 +2,7 @@
 
     python bench/bench_coding.py                 # everything (~10 min on 2 cores)
     python bench/bench_coding.py --quick         # one seed, no learning curve repeats
+    python bench/bench_coding.py --grouped-cv '{"C": 0.5}'   # tune: 5 respondent splits, in process
 
 For each respondent split (a seeded hash of `Respondent ID`, ~75% train / 25% test):
   rapidreview import  (train part, with its code columns and three sentiment columns
@@ -274,6 +275,63 @@ def rule_throughput(work: Path, header, rows, n: int) -> dict:
             "import_s": round(import_s, 1)}
 
 
+# ---------------------------------------------------------------- tuning
+
+
+def grouped_cv(work: Path, header, rows, params: dict, seeds=(0, 1, 2, 3, 4)) -> dict:
+    """Model options scored on several respondent splits of the dev file, in process
+    (same training set, learner, thresholds and predict() as `train` + `code`, without
+    the CLI round trips): mean and standard deviation of each figure over the splits.
+    This, not one split, is what to tune on."""
+    import importlib.util
+
+    import numpy as np
+
+    sys.path.insert(0, str(ROOT))
+    from rapidreview import store
+    from rapidreview.coding import model, sentiment
+    from rapidreview.coding.units import load_units
+
+    spec = importlib.util.spec_from_file_location("fft_eval", EVAL)
+    E = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(E)
+    options = model.TrainOptions(**{k: tuple(v) if isinstance(v, list) else v for k, v in params.items()})
+    h, r = with_sentiment(header, rows)
+    rr("import", work / "cv.db", write(work / "cv.csv", h, r), *IMPORT_ARGS, "--codes", "Not assigned..", "--silent")
+    db = store.open_review(work / "cv.db")
+    sentiment.adopt(db)
+    every = model.training_set(db, model.TrainOptions(**{**options.params(), "min_examples": 1}))
+    external = dict(db.execute("SELECT id, external_id FROM documents").fetchall())
+    all_units = load_units(db, unanswered=every.unanswered)
+    cid = header.index("Comment ID")
+    got = []
+    for seed in seeds:
+        train, test = split(header, rows, seed)
+        train_ids, test_ids = {x[cid] for x in train}, {x[cid] for x in test}
+        idx = [i for i, u in enumerate(every.units) if external[u.document_id] in train_ids]
+        Y = every.Y[idx]
+        keep = [j for j in range(Y.shape[1]) if options.min_examples <= (Y[:, j] == 1).sum() < len(idx)]
+        codes = [dict(every.codes[j], positives=int((Y[:, j] == 1).sum())) for j in keep]
+        ts = model.TrainingSet([every.units[i] for i in idx], Y[:, keep], codes, [], "", every.unanswered)
+        t0 = time.perf_counter()
+        stats, refused, _ = model.learn(ts, options)
+        fit_s = time.perf_counter() - t0
+        featuriser, _, _, W, b = model._fit(ts, options, cross_validate=False)
+        cols = [[c["id"] for c in codes].index(c.id) for c in stats]
+        fitted = model.FittedModel(featuriser, W[:, cols], b[cols],
+                                   model.ModelRecord("cv", "", options.params(), stats, refused, {}, len(idx), 0))
+        pred: dict[str, set] = {}
+        for u, c, _ in model.predict(fitted, [u for u in all_units if external[u.document_id] in test_ids]):
+            pred.setdefault(external[u.document_id], set()).add(c.name)
+        names = [header[j] for j in E.label_columns(header, train)]
+        ids, _, y_true = E.xy(header, test, E.label_columns(header, train))
+        y_pred = np.array([[int(n in pred.get(i, ())) for n in names] for i in ids])
+        got.append({**E.scores(y_true, y_pred), "fit_s": fit_s,
+                    "sentiment_acc": sentiment_accuracy(header, test, pred)[0]})
+    db.conn.close()
+    return {k: (mean([g[k] for g in got]), round(statistics.stdev([g[k] for g in got]), 4)) for k in got[0]}
+
+
 # ---------------------------------------------------------------- main
 
 
@@ -290,6 +348,8 @@ def main():
     ap.add_argument("--rules-n", type=int, default=100_000, help="Segments for the rule throughput test.")
     ap.add_argument("--skip", default="", help="Comma list of parts to skip: peer,curve,al,rules,sentiment")
     ap.add_argument("--quick", action="store_true", help="One seed; no learning-curve repeats; 20k rule segments.")
+    ap.add_argument("--grouped-cv", metavar="JSON", help="Only score model options (JSON, {} for the defaults) on "
+                    "5 respondent splits, in process: mean and sd of each figure.")
     args = ap.parse_args()
     if not FFT.exists():
         print(f"skipped: {FFT} is absent (the NHS FFT data lives in ../shared beside a checkout)")
@@ -302,6 +362,10 @@ def main():
     header, rows = read_fft()
     work = Path(tempfile.mkdtemp(prefix="bench-coding-"))
     print(f"work dir: {work}")
+    if args.grouped_cv is not None:
+        params = json.loads(args.grouped_cv)
+        print(f"grouped CV {params}: {grouped_cv(work, header, rows, params)}")
+        return
     report: dict = {"ours": {}, "peer": {}}
 
     print("\n== FFT: import train -> train -> import test -> code -> export -> fft_eval score ==")

@@ -85,13 +85,17 @@ def synthetic_public(path: Path, n: int) -> tuple[Path, float]:
         for item, cells in [*ct["rows"].items(), ("Total", ct["totals"])]:
             counts += [{"measure": "theme", "item": item, "dimension": dim, "value": v, "n": c.value,
                         "shown": c.display, "suppressed": int(c.suppressed)} for v, c in cells.items()]
-    content = {"quotes": quotes, "quote_codes": quote_codes, "codebook": [], "counts": counts,
+    content = {"codebook": [], "counts": counts,
                "themes": [{"number": k, "label": v, "kind": "theme", "key_terms": "", "size": n // 12,
                            "size_shown": str(n // 12)} for k, v in labels.items()],
                "theme_quotes": [], "ledger": {"recommendations": [], "evidence": []}}
     path.unlink(missing_ok=True)
     t = time.perf_counter()
-    build.write(path, content, ["Service"])
+    conn = build.create(path, ["Service"])
+    build.insert_quotes(conn, ["Service"], quotes, quote_codes)
+    build.insert_rest(conn, content)
+    build.finish(conn, ["Service"])
+    conn.close()
     elapsed = time.perf_counter() - t
     meta = config.metadata(path.stem, publishable=["Service"], n_quotes=n)
     meta_path = path.with_suffix(".metadata.json")

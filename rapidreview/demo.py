@@ -135,6 +135,31 @@ def find_corpus_themes(db: sqlite_utils.Database, corpus: Path) -> str:
     return f"run {run_id}: {n} themes"
 
 
+PUBLISHABLE = ["Service", "Age group"]  # attributes the sample review shows commissioners
+
+
+def _beside_review(db: sqlite_utils.Database, name: str) -> Path:
+    return Path(db.execute("PRAGMA database_list").fetchone()[2]).parent / name
+
+
+def publish_corpus(db: sqlite_utils.Database, corpus: Path) -> str:
+    from .publish import PublishOptions, publish
+
+    # Rebuilt from scratch each time, so running the demo again gives the same public.db.
+    options = PublishOptions(publishable=PUBLISHABLE, title="Sample Healthwatch review",
+                             source="rapidreview sample corpus (synthetic)")
+    result = publish(db, _beside_review(db, "public.db"), options)
+    return f"{result.path}: {result.tables.get('quotes', 0)} redacted quotes for commissioners"
+
+
+def report_corpus(db: sqlite_utils.Database, corpus: Path) -> str:
+    from .report import ReportConfig, make_report
+
+    config = ReportConfig(title="Sample Healthwatch review", compare=["2025-Q1", "2025-Q2"])
+    result = make_report(db, _beside_review(db, "report.html"), config)
+    return f"{result.path}: {result.themes} themes, {result.charts} charts"
+
+
 # (name, step): each step takes the review and the corpus directory and returns a one-line
 # message; every step is idempotent.
 STEPS: list[tuple[str, Callable[[sqlite_utils.Database, Path], str]]] = [
@@ -143,6 +168,8 @@ STEPS: list[tuple[str, Callable[[sqlite_utils.Database, Path], str]]] = [
     ("codebook", load_starter_codebook),
     ("code", suggest_codes),
     ("themes", find_corpus_themes),
+    ("publish", publish_corpus),
+    ("report", report_corpus),
 ]
 
 

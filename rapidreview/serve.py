@@ -140,6 +140,23 @@ DESCRIPTIONS: dict[str, tuple[str, dict[str, str]]] = {
         "decided_by": "Who accepted or rejected the suggestion.",
         "decided_at": "When it was accepted or rejected (UTC).",
     }),
+    "queue_order": ("The review queue's order, most uncertain suggestion first, so the workbench reads the next "
+                    "one off an index.", {
+        "generation": "Which ranking this row belongs to: each re-ranking writes a new one.",
+        "rank": "Place in the queue, from 0.",
+        "coding_id": "The suggestion.",
+        "code_id": "The suggestion's code.",
+    }),
+    "queue_state": ("Bookkeeping for the review queue's order.", {
+        "name": "generation (the ranking in use), ranked_to (the highest suggestion number ranked) or size "
+                "(suggestions in that ranking).",
+        "value": "Its value.",
+    }),
+    "queue_skips": ("Suggestions a person passed over in the review queue (for them only).", {
+        "coding_id": "The suggestion skipped.",
+        "coder": "Who skipped it.",
+        "created_at": "When (UTC).",
+    }),
     "coder_documents": ("Documents a coder has read in full: text they left uncoded is a decision too.", {
         "document_id": "The document.",
         "coder": "The coder.",
@@ -240,6 +257,18 @@ DESCRIPTIONS: dict[str, tuple[str, dict[str, str]]] = {
         "text": "The note.",
         "created_at": "When it was written (UTC).",
     }),
+    "users": ("Researchers who may sign in to the workbench (`rapidreview users`). Not shown to anyone.", {
+        "name": "User name, used as the coder on their codings.",
+        "role": "coder (codes and reviews) or lead (also edits and merges codes).",
+        "password": "A salted scrypt hash of the password, never the password.",
+        "created_at": "When they were added (UTC).",
+        "changed_at": "When their password was last set (UTC): sessions from before it are signed out.",
+    }),
+    "review_secrets": ("Secrets of this review, such as the key that signs sign-in cookies. Not shown to anyone.", {
+        "name": "What the secret is for.",
+        "value": "The secret.",
+        "created_at": "When it was made (UTC).",
+    }),
     "respondent_attributes": ("Attributes per respondent (a view over attributes and documents).", {
         "respondent_id": "The respondent.",
         "name": "Attribute name.",
@@ -262,7 +291,7 @@ FACETS = {
 # What Datasette shows for a row when another table points at it (default: a name or title column).
 LABELS = {"documents": "external_id", "respondents": "external_id", "themes": "label", "theme_runs": "label"}
 
-HIDDEN = ["_sqlite_migrations", "segments_fts", "segments_fts_data", "segments_fts_idx",
+HIDDEN = ["users", "review_secrets", "_sqlite_migrations", "segments_fts", "segments_fts_data", "segments_fts_idx",
           "segments_fts_docsize", "segments_fts_config"]
 
 SETTINGS = {"suggest_facets": False, "default_page_size": 50, "truncate_cells_html": 400}
@@ -313,6 +342,7 @@ def make_datasette(paths, *, title: str | None = None, settings: dict | None = N
         check_is_review(path)
         # Migrate and switch to WAL before Datasette opens its read-only connections.
         store.open_review(path, create=False).conn.close()
+    secret = _session_secret(paths[0]) if paths else None
     register_plugin()
     from datasette.app import Datasette
 
@@ -321,7 +351,19 @@ def make_datasette(paths, *, title: str | None = None, settings: dict | None = N
         metadata=metadata or metadata_for(paths, title),
         settings={**SETTINGS, **(settings or {})},
         cors=False,
+        secret=secret,
     )
+
+
+def _session_secret(path: Path) -> str:
+    """The review's own cookie-signing key: sign-ins survive a restart and fit one review only."""
+    from . import users
+
+    db = store.open_review(path, create=False)
+    try:
+        return users.session_secret(db)
+    finally:
+        db.conn.close()
 
 
 def make_public_datasette(path, *, metadata_path=None):

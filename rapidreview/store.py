@@ -58,10 +58,18 @@ def configure(db: sqlite_utils.Database) -> None:
 
 
 def _check_is_sqlite(path: Path) -> None:
-    with open(path, "rb") as f:
-        head = f.read(16)
-    if head != b"SQLite format 3\x00":
-        raise StoreError(f"{path} is not a SQLite database. Give a new file name or an existing review.db.")
+    # Ask SQLite, never open() the file: closing any Python handle on it drops the POSIX
+    # locks this process's SQLite connections hold, and another process's close would then
+    # delete the WAL under them (seen as "disk I/O error" in a server).
+    conn = sqlite3.connect(path.resolve().as_uri() + "?mode=ro", uri=True)
+    try:
+        conn.execute("PRAGMA schema_version").fetchone()
+        return
+    except sqlite3.DatabaseError:
+        pass
+    finally:
+        conn.close()
+    raise StoreError(f"{path} is not a SQLite database. Give a new file name or an existing review.db.")
 
 
 def _migrate(db: sqlite_utils.Database, existing: Path | None) -> None:
@@ -444,6 +452,41 @@ CREATE TABLE recommendation_evidence (
 CREATE INDEX recommendation_evidence_rec ON recommendation_evidence(recommendation_id);
 """
 
+SCHEMA_070 = """
+CREATE TABLE users (
+    name TEXT PRIMARY KEY,
+    role TEXT NOT NULL CHECK (role IN ('coder', 'lead')),
+    password TEXT NOT NULL,             -- scrypt$n$r$p$salt$hash (hex): never the password itself
+    created_at TEXT NOT NULL,
+    changed_at TEXT NOT NULL
+);
+CREATE TABLE review_secrets (
+    name TEXT PRIMARY KEY,              -- 'session': signs the workbench's sign-in cookies
+    value TEXT NOT NULL,
+    created_at TEXT NOT NULL
+);
+"""
+
+SCHEMA_075 = """
+CREATE TABLE queue_order (
+    generation INTEGER NOT NULL,        -- each re-ranking writes a new generation, then drops the old one
+    rank INTEGER NOT NULL,              -- place in the review queue, most uncertain first (coding/queue.py)
+    coding_id INTEGER NOT NULL,         -- the suggestion (no foreign key: withdrawn ones simply drop out)
+    code_id INTEGER NOT NULL,           -- its code: a queue filtered to one code walks only that code's entries
+    PRIMARY KEY (generation, rank)
+) WITHOUT ROWID;
+CREATE INDEX queue_order_code ON queue_order(generation, code_id, rank);
+CREATE TABLE queue_state (
+    name TEXT PRIMARY KEY,              -- generation (the order in use), ranked_to (highest coding id ranked), size
+    value INTEGER NOT NULL
+);
+CREATE TABLE queue_skips (
+    coding_id INTEGER NOT NULL REFERENCES codings(id) ON DELETE CASCADE,
+    coder TEXT NOT NULL,                -- skips are per person: the suggestion stays in everyone else's queue
+    created_at TEXT NOT NULL,
+    PRIMARY KEY (coding_id, coder)
+) WITHOUT ROWID;
+"""
 
 # Named migrations, applied in this order and recorded in the database. Append new ones at
 # the end; never edit one that has shipped.
@@ -454,6 +497,8 @@ MIGRATIONS = [
     ("030_codebooks", SCHEMA_030),    # versions, hierarchy, REFI-QDA GUIDs
     ("040_themes", SCHEMA_040),       # run details, hand edits
     ("060_publish", SCHEMA_060),      # the evidence ledger
+    ("070_users", SCHEMA_070),        # workbench sign-in
+    ("075_queue", SCHEMA_075),        # the workbench's indexed review queue
 ]
 
 

@@ -124,9 +124,11 @@ def live_server():
         s.stop()
 
 
-@pytest.fixture(scope="session")
+@pytest.fixture(scope="module")
 def chromium():
-    """A headless Debian Chromium driven by Playwright (no `playwright install`)."""
+    """A headless Debian Chromium driven by Playwright (no `playwright install`). Per module:
+    Playwright's sync API keeps an event loop running while it is open, which would break
+    `asyncio.run` in later, non-browser test modules."""
     if not CHROMIUM.exists():
         pytest.skip(f"{CHROMIUM} is absent: install Debian's chromium (apt-get install chromium) for browser tests")
     from playwright.sync_api import sync_playwright

@@ -238,3 +238,58 @@ def test_queue_decisions_are_partial_labels(tmp_path, run):
     # the partially decided units still get suggestions for the codes nobody decided
     keys = {u.key for u in model.units_to_code(db, model.latest(db))}
     assert (first.document_id, first.segment_id) in keys
+
+
+def test_nbsvm_weights_score_like_the_svm_on_scaled_features():
+    """The NB-SVM is stored as one linear score: X (r * w) must equal the SVM's own
+    decision on the NB-scaled features X * r."""
+    import numpy as np
+    from scipy import sparse
+    from sklearn.svm import LinearSVC
+
+    texts = [r[2] for r in fixture_rows(n_per_code=10, uncoded=0)]
+    y = np.array([1 if "wait" in t else 0 for t in texts], dtype=np.int8)
+    options = model.TrainOptions(min_df=1)
+    X = model.Featuriser(options).fit_transform(texts, ["Q"] * len(texts))
+    w, b = model._fit_one(X, y, options)
+    r = model._log_ratio(X, y, options.nb_alpha)
+    svm = LinearSVC(C=options.C, tol=options.tol, random_state=options.seed).fit(X @ sparse.diags(r), y)
+    np.testing.assert_allclose(X @ w + b, svm.decision_function(X @ sparse.diags(r)), rtol=1e-4, atol=1e-4)
+    assert ((X @ w + b > 0) == (y == 1)).mean() > 0.9  # and it learned the code
+    # words of the code's answers weigh for it, the others' against it
+    assert (r > 0).any() and (r < 0).any()
+
+
+def _fitted_with_thresholds(tmp_path, run, fallback, scale):
+    """A trained model whose thresholds are set so that no code fires on the first
+    uncoded unit, and its best code reaches `scale` of its threshold."""
+    import dataclasses
+
+    db = store.open_review(make_review(tmp_path, run))
+    record = model.train(db)
+    fitted = model.fit_from_record(db, record)
+    unit = model.units_to_code(db, record)[0]
+    p = fitted.probabilities([unit])[0]
+    codes = [dataclasses.replace(c, threshold=float(p.max()) / scale) for c in record.codes]
+    record = dataclasses.replace(record, codes=codes, params={**record.params, "fallback": fallback})
+    return model.FittedModel(fitted.featuriser, fitted.W, fitted.b, record), unit, record.codes[int(p.argmax())]
+
+
+@pytest.mark.parametrize("fallback, scale, expected", [(0.6, 0.8, True), (0.6, 0.5, False), (0.0, 0.8, False)])
+def test_fallback_suggests_the_nearest_code_only_when_close(tmp_path, run, fallback, scale, expected):
+    fitted, unit, best = _fitted_with_thresholds(tmp_path, run, fallback, scale)
+    got = [(c.name, p) for _, c, p in model.predict(fitted, [unit])]
+    if expected:
+        assert [name for name, _ in got] == [best.name]
+        assert got[0][1] < best.threshold  # a fallback: below its threshold
+    else:
+        assert got == []
+
+
+def test_models_recorded_before_nbsvm_refit_as_plain_svms(tmp_path, run):
+    db = store.open_review(make_review(tmp_path, run))
+    record = model.train(db)
+    legacy = {k: v for k, v in record.params.items() if k not in ("learner", "nb_alpha", "fallback", "tol")}
+    options = model.options_of(model.ModelRecord(**{**record.__dict__, "params": legacy}))
+    assert options.learner == "svm" and options.fallback == 0
+    assert model.options_of(record).learner == "nbsvm" == model.TrainOptions().learner

@@ -27,6 +27,9 @@ COMMANDS = {
     "themes": "themes",
     "redact": "privacy", "respondents": "privacy", "privacy": "privacy",
     "publish": "publish", "recommend": "publish",
+    "users": "users",
+    "matrix": "matrix", "waves": "matrix",
+    "report": "reporting",
 }
 
 

@@ -215,7 +215,8 @@ def _fmt(x) -> str:
 
 @click.command("export")
 @review_argument
-@click.option("--format", "fmt", type=click.Choice(["csv", "xlsx"]), default="csv", show_default=True)
+@click.option("--format", "fmt", type=click.Choice(["csv", "xlsx", "qdpx"]), default="csv", show_default=True,
+              help="qdpx: the whole review as a REFI-QDA project for NVivo, ATLAS.ti, MAXQDA or QualCoder.")
 @click.option("-o", "--output", required=True, type=click.Path(dir_okay=False), help="File to write.")
 @click.option("--by", type=click.Choice(["document", "segment"]), default="document", show_default=True,
               help="One row per document (survey answer) or per segment.")
@@ -233,13 +234,27 @@ def export_command(review, fmt, output, by, codes_as, suggestions, min_confidenc
     the imported file), question, [segment, start, end, text], codes, confidence,
     coders, origins.
 
+    --format qdpx writes the whole review as a REFI-QDA project: documents, codebooks,
+    codings (exact spans, by coder), respondents as cases, attributes as variables, memos.
+    It holds the original, unredacted text: keep it as safe as the review itself.
+
     \b
     Examples:
         rapidreview export review.db --format csv -o codings.csv
         rapidreview export review.db --format xlsx -o codings.xlsx --by segment --codes-as columns
         rapidreview export review.db -o predicted.csv --suggestions --coder model
+        rapidreview export review.db --format qdpx -o review.qdpx
     """
     db = open_existing(review)
+    if fmt == "qdpx":
+        from ..interchange import ExportOptions, export_project
+
+        result = export_project(db, output, ExportOptions(suggestions=suggestions, coders=list(coders) or None))
+        if as_json:
+            echo_json({"path": result.path, "counts": result.counts, "left_out": result.left_out})
+        else:
+            click.echo(result.message(), err=True)
+        return
     n = export_mod.export_codings(db, output, export_mod.ExportOptions(
         fmt=fmt, by=by, codes_as=codes_as, suggestions=suggestions, coders=list(coders) or None,
         min_confidence=min_confidence))

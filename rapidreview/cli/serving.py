@@ -29,9 +29,11 @@ def serve_command(reviews, port, host, open_browser, public):
     facets by question, kind and attribute, and a summary page at /-/rapidreview.
     The review stays writable: you can import into it while it is served.
 
-    It listens on 127.0.0.1 (loopback), so only this machine can see it: a review holds
-    unredacted personal data, and there is no login yet. Do not pass --host 0.0.0.0.
-    To share findings with commissioners, publish a redacted copy instead.
+    The workbench at /-/workbench codes in the browser. Once the review has users
+    (`rapidreview users add`), everything needs sign-in; with none, only requests from
+    this machine get in. It listens on 127.0.0.1 (loopback) by default: a review holds
+    unredacted personal data. To share findings with commissioners, publish a redacted
+    copy instead.
 
     With --public it serves the commissioners' public.db instead: immutable, with the
     metadata `publish` wrote beside it (arbitrary SQL off, canned queries on).
@@ -48,6 +50,7 @@ def serve_command(reviews, port, host, open_browser, public):
         ds = serve_lib.make_public_datasette(reviews[0])
     else:
         ds = serve_lib.make_datasette(reviews)
+        _hint_sign_in(reviews)
     run_server(ds, host, port, open_browser, label=", ".join(Path(r).name for r in reviews), public=public)
 
 
@@ -58,14 +61,28 @@ def run_server(ds, host: str, port: int, open_browser: bool, label: str, public:
     if not public and not serve_lib.is_loopback(host):
         click.secho(
             f"WARNING: serving on {host}, which other machines can reach. This review holds unredacted "
-            "personal data and there is no login. Stop now (Ctrl+C) unless this network is private "
-            "and every person on it may see the raw data.", fg="red", bold=True, err=True)
+            "personal data: only researchers signed in with `rapidreview users` accounts get in, over "
+            "plain HTTP unless a TLS proxy is in front. Stop now (Ctrl+C) unless that is intended.",
+            fg="red", bold=True, err=True)
     url = f"http://{'[' + host + ']' if ':' in host else host}:{port}/"
     server = uvicorn.Server(uvicorn.Config(ds.app(), host=host, port=port, log_level="warning", lifespan="on"))
     if open_browser:
         threading.Thread(target=_open_when_started, args=(server, url), daemon=True).start()
     click.echo(f"Serving {label} at {url} (Ctrl+C to stop)", err=True)
     server.run()
+
+
+def _hint_sign_in(reviews) -> None:
+    from .. import store, users
+
+    for path in reviews:
+        db = store.open_review(path, create=False)
+        try:
+            if not users.has_users(db):
+                click.echo(f"Sign-in is off: {Path(path).name} has no users, so only this machine can open it. "
+                           f"Add researchers with `rapidreview users add {path} NAME --role coder`.", err=True)
+        finally:
+            db.conn.close()
 
 
 def _open_when_started(server, url: str) -> None:
@@ -91,9 +108,10 @@ def demo_command(directory, corpus, no_serve, port, open_browser, as_json):
     """The whole flow on the bundled sample corpus, then serve the result.
 
     Imports the Healthwatch sample (a survey export in two waves and interview and focus
-    group transcripts) into DIR/review.db, runs each later step of the flow that is
-    available, prints the review's stats and serves it on this machine. Running it again
-    changes nothing that is already done.
+    group transcripts) into DIR/review.db, redacts it, loads a starter codebook, suggests
+    codes, finds themes, publishes DIR/public.db for commissioners and writes
+    DIR/report.html, prints the review's stats and serves the review (with the workbench)
+    on this machine. Running it again changes nothing that is already done.
 
     \b
     Example:
@@ -106,10 +124,12 @@ def demo_command(directory, corpus, no_serve, port, open_browser, as_json):
         echo_json(result)
     else:
         click.echo(format_stats(result["stats"]))
-    if no_serve:
-        if not as_json:
-            click.echo(f"Browse it with: rapidreview serve {result['review']}", err=True)
-    else:
+    if not as_json:
+        folder = Path(result["review"]).parent
+        click.echo(f"\nThe review (researchers): rapidreview serve {result['review']}  -> /-/workbench to code\n"
+                   f"For commissioners: rapidreview serve {folder / 'public.db'} --public  -> /-/dashboard\n"
+                   f"The report: {folder / 'report.html'}", err=True)
+    if not no_serve:
         ds = serve_lib.make_datasette([result["review"]], title="rapidreview demo")
         run_server(ds, "127.0.0.1", port, open_browser, label=result["review"])
 

@@ -18,7 +18,13 @@ ORIGIN = "manual"
 
 
 def resolve_document(db: sqlite_utils.Database, ref) -> dict:
-    """A document by its external id (as in the source file) or its row id."""
+    """A document by its external id (as in the source file) or its row id. An int is always
+    the row id: the workbench knows exactly which document, even when waves share external ids."""
+    if isinstance(ref, int) and not isinstance(ref, bool):
+        exact = db.execute("SELECT id, external_id, text FROM documents WHERE id = ?", [ref]).fetchone()
+        if exact is None:
+            raise NotFound(f"no document with row id {ref}")
+        return {"id": exact[0], "external_id": exact[1], "text": exact[2]}
     ref = str(ref).strip()
     row = db.execute("SELECT id, external_id, text FROM documents WHERE external_id = ?", [ref]).fetchall()
     if not row:

@@ -34,6 +34,7 @@ FORMATS = {
     "docx": ("transcripts", "read_docx"),
     "vtt": ("transcripts", "read_vtt"),
     "srt": ("transcripts", "read_srt"),
+    "qdpx": (".interchange.qdpx", "read_qdpx"),  # a whole REFI-QDA project (rapidreview.interchange)
 }
 
 
@@ -45,6 +46,7 @@ class ImportResult:
     skipped: bool = False  # True: the same file was already imported
     counts: dict = field(default_factory=dict)
     notes: dict = field(default_factory=dict)  # note -> {"documents": n, "first_row": row}, from record.meta
+    remarks: list = field(default_factory=list)  # whole-file notes (a .qdpx: its codes, what it skipped)
 
     def message(self) -> str:
         if self.skipped:
@@ -54,6 +56,8 @@ class ImportResult:
                 f"{c['respondents']} new respondents, {c['attributes']} attribute values, {c['codings']} codings")
         for note, seen in self.notes.items():
             text += f"\n  note: {seen['documents']} documents: {note} (first at row {seen['first_row']})"
+        for remark in self.remarks:
+            text += f"\n  note: {remark}"
         return text
 
 
@@ -119,6 +123,7 @@ def _import_one(db, path: Path, options: ImportOptions, on_progress) -> ImportRe
     ).lastrowid
     writer = DocumentWriter(db, source_id, path)
     records = reader_for(fmt)(path, options)
+    finish = getattr(records, "finish", None)  # a whole project (.qdpx) brings codes, codings and memos too
     if options.wave or options.set_attrs:
         records = _with_constant_attributes(records, options)
     notes: dict = {}
@@ -126,11 +131,13 @@ def _import_one(db, path: Path, options: ImportOptions, on_progress) -> ImportRe
     for done in writer.write(records):
         if on_progress:
             on_progress(str(path), done)
-    if writer.counts["documents"] == 0:
+    remarks = finish(db, writer) if finish else []
+    if writer.counts["documents"] == 0 and not finish:
         raise InputError("no documents found: the file has no data rows or no text.", path=path)
     db.execute("UPDATE sources SET n_documents = ? WHERE id = ?", [writer.counts["documents"], source_id])
     store.log_event(db, "import", {"source_id": source_id, "path": str(path), "format": fmt, **writer.counts})
-    return ImportResult(str(path), source_id, fmt, counts=dict(writer.counts), notes=notes)
+    return ImportResult(str(path), source_id, fmt, counts=dict(writer.counts), notes=notes,
+                        remarks=remarks)
 
 
 def _collect_notes(records, notes: dict):

@@ -13,6 +13,7 @@ PERSON entities. Nothing here changes a document's text.
 
 from .config import DEFAULT_ALLOW, PrivacyConfig, load_config
 from .detectors import PLACEHOLDERS, Span, detect, nhs_checksum_ok
+from .known import known_names, review_config
 from .disclosure import (
                          NHS_RULE,
                          Controlled,
@@ -53,6 +54,7 @@ from .redact import (
 
 __all__ = [
     "PrivacyConfig", "load_config", "DEFAULT_ALLOW", "Span", "detect", "PLACEHOLDERS", "nhs_checksum_ok",
+    "known_names", "review_config",
     "redact", "redact_text", "redacted_text", "redacted_segments", "apply", "unredacted_documents", "assert_redacted",
     "RedactionNeeded", "RedactResult", "confirm", "undo", "add_manual", "spans", "summary",
     "DisclosureRule", "NHS_RULE", "Controlled", "control_count", "control_counts", "control_series",

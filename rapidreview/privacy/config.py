@@ -10,12 +10,15 @@ A YAML file (`rapidreview redact review.db --config privacy.yaml`):
         words: [Bellamy, Okafor]          # literal words or phrases
       - kind: ward
         regex: '\\bRowan (?:Ward|Unit)\\b'   # a Python regular expression
+    names: [Bernadette Okafor, Lou]       # people of this review: redacted wherever capitalised
     detectors: [nhs_number, phone, email, postcode, ni_number, date_of_birth, address, url, name]
     public_domains: [nhs.uk, gov.uk]      # web addresses of organisations are kept
     dob_before_year: 1990                 # full dates before this year count as birth dates
     default_allow: true                   # keep the built-in UK health and care allow-list
 
-`rapidreview privacy config` prints the defaults as a starting file.
+`rapidreview privacy config` prints the defaults as a starting file. A review's own
+transcript speakers and participants are known names too, without listing them
+(see known.py).
 """
 
 from __future__ import annotations
@@ -62,6 +65,9 @@ class PrivacyConfig:
     dob_before_year: int = 1990
     default_allow: bool = True
     allow_regex: re.Pattern | None = None
+    names: list[str] = field(default_factory=list)  # personal names the researcher lists
+    known: frozenset[str] = frozenset()  # name words redacted wherever capitalised (known.py)
+
 
     def __post_init__(self):
         phrases = list(self.allow) + (DEFAULT_ALLOW if self.default_allow else [])
@@ -69,6 +75,10 @@ class PrivacyConfig:
         # One trie-shaped expression: hundreds of phrases cost about as much as one.
         # Matched against the lower-cased text: faster than re.I.
         self.allow_regex = re.compile(r"(?<![\w])" + _trie(phrases) + r"(?![\w])")
+        if self.names and not self.known:
+            from .known import name_words
+
+            self.known = frozenset(w for n in self.names for w in name_words(str(n)))
 
     def protected(self, text: str) -> list[tuple[int, int]]:
         """Spans of allow-listed phrases (and "Ward 7"-style places) in `text`."""
@@ -84,7 +94,7 @@ class PrivacyConfig:
         """What a scan used: stored with each scanned document."""
         return {"allow": sorted(self.allow), "patterns": [(p.kind, p.regex.pattern) for p in self.patterns],
                 "detectors": list(self.detectors), "default_allow": self.default_allow,
-                "dob_before_year": self.dob_before_year}
+                "dob_before_year": self.dob_before_year, "known": sorted(self.known)}
 
 
 def _trie(phrases: list[str]) -> str:
@@ -125,7 +135,7 @@ def load_config(path=None, *, allow=(), patterns=()) -> PrivacyConfig:
             raise RapidReviewError(f"{path}: cannot read privacy config: {e}") from None
         if not isinstance(data, dict):
             raise RapidReviewError(f"{path}: a privacy config is a YAML mapping (allow:, patterns:, ...).")
-    known = {"allow", "patterns", "detectors", "public_domains", "dob_before_year", "default_allow"}
+    known = {"allow", "patterns", "detectors", "public_domains", "dob_before_year", "default_allow", "names"}
     unknown = set(data) - known
     if unknown:
         raise RapidReviewError(f"{path}: unknown privacy option(s) {', '.join(sorted(unknown))}. "
@@ -143,6 +153,7 @@ def load_config(path=None, *, allow=(), patterns=()) -> PrivacyConfig:
         public_domains=tuple(data.get("public_domains") or DEFAULT_PUBLIC_DOMAINS),
         dob_before_year=int(data.get("dob_before_year") or 1990),
         default_allow=bool(data.get("default_allow", True)),
+        names=[str(n) for n in (data.get("names") or [])],
     )
 
 
@@ -173,6 +184,8 @@ def default_config_yaml() -> str:
         "patterns:         # extra things to redact: literal words, or a Python regex\n"
         "  - kind: name\n    words: [Bellamy, Okafor]\n"
         "  - kind: ward\n    regex: '\\bRowan (?:Ward|Unit)\\b'\n"
+        "names:            # people of this review, redacted wherever capitalised (speakers are known already)\n"
+        "  - Bernadette Okafor\n"
         f"detectors: [{', '.join(DETECTORS)}]\n"
         f"public_domains: [{', '.join(DEFAULT_PUBLIC_DOMAINS)}]\n"
         "dob_before_year: 1990   # full dates before this year are treated as dates of birth\n"

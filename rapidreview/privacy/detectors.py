@@ -286,7 +286,7 @@ def detect(text: str, config=None) -> list[Span]:
         elif kind == "date_of_birth":
             found.extend(detect_dates_of_birth(text, config.dob_before_year))
         elif kind == "name":
-            found.extend(_names.detect(text, protected=config.protected))  # computed only if needed
+            found.extend(_names.detect(text, protected=config.protected, known=config.known))
         else:
             found.extend(DETECTORS[kind](text))
     for pattern in config.patterns:

@@ -77,6 +77,24 @@ sonny spencer tucker ward wade warren wood young ellis else""".split())
 PERSON_NEXT = frozenset("""at from on said says told came helped gave explained who rang called phoned visited took
 made kept always never sorted listened treated stayed brought went asked looked checked saw came noticed
 was is has had did""".split())
+# Known names that are also months stay months next to a date: "in June", "June 2024", "3rd May".
+MONTHS = frozenset("January February March April May June July August September October November December".split())
+MONTH_BEFORE = frozenset("in since until till by last next this early late mid during from of end".split())
+# Verbs after a sentence-initial name: "Steve put me in touch", "Frank gets anxious".
+VERB_NEXT = PERSON_NEXT | frozenset("""put puts gets got rang rings phones phoned says does doesn't hasn't isn't
+wasn't didn't won't can't couldn't wouldn't knows knew works worked lives lived comes goes sent found needs wants
+loves loved keeps organised arranged suggested mentioned recommended introduced drove picked used""".split())
+# After a sentence-initial name that is also a common word ("Pat", "Hope"), only these count.
+STRONG_VERB_NEXT = frozenset("said says told rang phoned helped put explained hasn't doesn't didn't isn't "
+                             "wasn't".split())
+_CONTRACTION = re.compile(r"['’](?:m|ll|ve|d|re|t)$|n['’]t$", re.I)
+SELF_INTRO = frozenset(("i'm", "i’m", "im"))
+# Asking someone by name: "Sue, would you like to go next?"
+_VOCATIVE = re.compile(r",\s+(?:would|could|can|do|did|are|were|have|will|is there) (?:you|anything)\b")
+# "Precious, the nurse." and "Lou, my support worker, ...": the role ends the phrase, so
+# "Brilliant, the nurse was" (a word, then a verb) is not one.
+_APPOSITIVE = re.compile(r",\s+(?:the|my|our|his|her|their|a)\s+([a-z]+)(?:\s+worker)?"
+                         r"(?=[,.;:!?)]|\s+(?:who|on|at|from|in|there)\b|\s*$)")
 PARTICLES = frozenset("da de del della di van von der den le la ní nic mac bin bint al el ben ter du dos das st"
                       .split())
 # Capitalised words that end an organisation or place name: "St Gemma's Hospice".
@@ -198,8 +216,11 @@ class _Tok:
         return self.flags
 
 
-def detect(text: str, protected: list[tuple[int, int]] | tuple = ()) -> Iterator:
-    """Yield name Spans in `text`; `protected` spans (allow-list) are left alone."""
+def detect(text: str, protected: list[tuple[int, int]] | tuple = (), known: frozenset[str] = frozenset()
+           ) -> Iterator:
+    """Yield name Spans in `text`; `protected` spans (allow-list) are left alone. `known`
+    names (the review's speakers, the researcher's list) are names wherever they appear
+    capitalised, unless their own use as a word or month is plain (see `_known_hit`)."""
     from .detectors import Span
 
     if not text:
@@ -208,7 +229,7 @@ def detect(text: str, protected: list[tuple[int, int]] | tuple = ()) -> Iterator
     # point to one. Possessives and upper-case words take the careful path.
     interesting = lower_names()
     ws = _TOKEN.findall(text)
-    if (_interest().isdisjoint(ws) and "'" not in text and "’" not in text
+    if (_interest().isdisjoint(ws) and known.isdisjoint(ws) and "'" not in text and "’" not in text
             and not any(len(w) > 1 and w.isupper() for w in ws)):
         return
     matches = list(_TOKEN.finditer(text))
@@ -260,6 +281,8 @@ def detect(text: str, protected: list[tuple[int, int]] | tuple = ()) -> Iterator
         f = t.f()
         if "P" in f and "F" not in f:
             return False
+        if not f and _CONTRACTION.search(t.base):
+            return False  # "I'm", "She'll", "Didn't": not names after "my main carer,"
         return bool(f) or not is_word(t)
 
     def name_like_lower(t: _Tok, strict: bool) -> bool:
@@ -272,13 +295,47 @@ def detect(text: str, protected: list[tuple[int, int]] | tuple = ()) -> Iterator
             return False
         return not strict or ("G" in f and "W" not in f and low not in LOWER_WORD_NAMES and len(low) > 3)
 
+    def known_hit(i: int) -> bool:
+        """A known name here is the person, unless plainly a month or a word: "in June 2024",
+        "Will you...", "Very Good Service Will Recommend"."""
+        t = toks[i]
+        if t.shape != "cap":
+            return False
+        if t.base in MONTHS and t.word == t.base and _month_context(text, toks, i):
+            return False
+        f = t.f()
+        wordlike = is_word(t) or t.base.lower() in stops or "C" in f or "W" in f or t.base in MONTHS
+        if not wordlike:
+            return True
+        if sentence_start(i):  # "Pat hasn't", "Steve: ...", not "Will you", "Grace period"
+            after = _next_word(toks, i, text)
+            return (t.word != t.base or after in VERB_NEXT or after in ("and", ",")
+                    or bool(re.match(r"[:;.!?)]", text[t.wend:t.wend + 1]))
+                    or (i + 1 < n and _adjacent(text, t, toks[i + 1]) and toks[i + 1].shape == "cap"))
+        return not is_title_text()
+
     for i, t in enumerate(toks):
         if t.shape == "lower" and t.base not in interesting:
             continue  # no rule makes this word a name
         if hit[i] or is_blocked(t):
             continue
+        if t.base in known:
+            hit[i] = known_hit(i)
+            continue
         prev = lower_of(i - 1)
         prev_ok = i > 0 and gap_ok(i)
+        # 0. self-introductions and appositions: "I'm Dev, ...", "Precious, the nurse."
+        # After "I'm", a word ("I'm Fine") needs to be a popular given name ("I'm Pat.").
+        if t.shape == "cap" and name_like_cap(t) and ("F" in t.f() or not is_word(t)):
+            intro = i > 0 and (prev in SELF_INTRO or (prev == "am" and lower_of(i - 2) == "i"))
+            if (intro and _given(t, is_word(t)) and not is_title_text()
+                    and (not is_word(t) or _ends_phrase(toks, i, text))):
+                hit[i] = True
+                continue
+            m = _APPOSITIVE.match(text, t.wend)
+            if m and (m.group(1) in ROLES or m.group(1) in RELATIONS) and not is_title_text():
+                hit[i] = True
+                continue
         # 1. titles and roles
         titled = i > 0 and prev in TITLES and text[toks[i - 1].wend:t.start] in (" ", ". ")
         if titled and (toks[i - 1].shape == "cap" or prev not in WEAK_TITLES):
@@ -292,7 +349,8 @@ def detect(text: str, protected: list[tuple[int, int]] | tuple = ()) -> Iterator
         # 2. relations and naming phrases
         named = prev in NAMING or (prev == "is" and lower_of(i - 2) == "name")
         if prev_ok and (named or _after_relation(toks, i, text)):
-            if name_like_cap(t) or (t.shape == "cap" and "F" in t.f()) or name_like_lower(t, strict=False):
+            if (name_like_cap(t) or (t.shape == "cap" and "F" in t.f()) or name_like_lower(t, strict=False)
+                    or (t.base in MONTHS and not _month_context(text, toks, i))):
                 hit[i] = True
                 continue
         # 3. the names list
@@ -316,17 +374,32 @@ def detect(text: str, protected: list[tuple[int, int]] | tuple = ()) -> Iterator
             if "C" in f:
                 enclosed = text[t.start - 2:t.start] == ", " and text[t.wend:t.wend + 1] == ","
                 thanked = prev in WEAK_TRIGGERS or (prev == "to" and lower_of(i - 2) in ("thanks", "you"))
+                popular = "G" in f
+                accompanied = popular and prev == "with" and _ends_phrase(toks, i, text)
                 if (surname_next or _listed_with_name(toks, i, text, hit)
-                        or (not start and not is_title_text() and (_after_role(toks, i) or thanked or enclosed))):
+                        or (start and popular and t.word == t.base and (after in STRONG_VERB_NEXT
+                                                            or _VOCATIVE.match(text, t.wend)))
+                        or (not start and not is_title_text()
+                            and (_after_role(toks, i) or thanked or enclosed or accompanied))):
                     hit[i] = True
                 continue
             if start and ("W" in f or is_word(t)):
-                if surname_next or t.word != t.base or after in PERSON_NEXT or after == ",":
+                if (surname_next or t.word != t.base or after in PERSON_NEXT or after == ","
+                        or ("G" in f and after in VERB_NEXT)
+                        or (i > 0 and "G" in f and text[t.wend:t.wend + 2] in (".", ". "))):
                     hit[i] = True
                 continue
             if is_word(t) and not surname_next and is_title_text():
                 continue
             hit[i] = True
+
+    # A name found once (by a cue or the list) is that person wherever else it stands
+    # capitalised in the same document: "tell me about June", "June was screaming".
+    found = {toks[i].base for i in range(n) if hit[i] and toks[i].shape == "cap"} - known
+    if found:
+        for i, t in enumerate(toks):
+            if not hit[i] and t.base in found and not is_blocked(t):
+                hit[i] = known_hit(i)
 
     # Extend each name over the surname and particles that follow it.
     for i in range(n):
@@ -367,13 +440,43 @@ def _adjacent(text: str, a: _Tok, b: _Tok) -> bool:
 
 
 def _after_relation(toks, i: int, text: str) -> bool:
-    """"my son Jack", "our eldest daughter, Amara", "my late husband Bill"."""
+    """"my son Jack", "our eldest daughter, Amara", "my late husband Bill", "my support worker Lou"."""
     j = i - 1
-    if j < 0 or toks[j].word.lower() not in RELATIONS:
+    if j < 0:
+        return False
+    word = toks[j].word.lower()
+    if word == "worker" and j > 0 and toks[j - 1].word.lower() in ("support", "social", "key", "care"):
+        j -= 1
+    elif word not in RELATIONS:
         return False
     if text[toks[j].wend:toks[i].start].strip() not in ("", ",", "-", "–", "—"):
         return False
     return any(toks[k].word.lower() in POSSESSORS for k in range(max(0, j - 3), j))
+
+
+def _given(t: _Tok, word: bool) -> bool:
+    """A given name, or an unlisted word that is no English word ("Tomasz", "Abdi"); a word
+    only when it is a popular given name ("Pat", "Frank")."""
+    f = t.f()
+    if word or "C" in f:
+        return "F" in f and "G" in f
+    return "F" in f or not f
+
+
+def _month_context(text: str, toks, i: int) -> bool:
+    """A month by its neighbours: a number after or before it, or "in", "since", "last"..."""
+    t = toks[i]
+    if re.match(r",?\s*\d", text[t.wend:t.wend + 4]):
+        return True
+    if re.search(r"\d(?:st|nd|rd|th)?\s+(?:of\s+)?$", text[max(0, t.start - 12):t.start]):
+        return True
+    return i > 0 and toks[i - 1].word.lower() in MONTH_BEFORE
+
+
+def _ends_phrase(toks, i: int, text: str) -> bool:
+    """The word ends its phrase: punctuation, "and", or the end of the text follows."""
+    rest = text[toks[i].wend:toks[i].wend + 5]
+    return not rest.strip() or rest[0] in ",.;:!?)" or rest.startswith(" and ")
 
 
 def _next_word(toks, i: int, text: str) -> str:

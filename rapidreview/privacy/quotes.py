@@ -19,6 +19,7 @@ from ..errors import NotFound, RapidReviewError
 from .redact import _spans_for, apply, assert_redacted
 
 MISSING = "(not given)"
+BATCH = 2000  # segments per batch: bounded memory, few round trips
 
 
 # ---------------------------------------------------------------- consent and withdrawal
@@ -93,25 +94,46 @@ def publishable_segments(db: sqlite_utils.Database, *, min_group: int = 0, group
     min_group: withhold quotes from groups with fewer respondents than this, where a
     group is the respondents sharing the values of `group_attr` (a name or a list of
     names); with no `group_attr`, the whole review is one group. Raises RedactionNeeded
-    if any answered document has not been scanned for personal data.
+    if any answered document has not been scanned for personal data. For a large review
+    use `publishable_segment_batches`, which holds one batch in memory at a time.
     """
+    wanted = None if segment_ids is None else set(segment_ids)
+    return [s for batch in publishable_segment_batches(db, min_group=min_group, group_attr=group_attr, roles=roles)
+            for s in batch if wanted is None or s["segment_id"] in wanted]
+
+
+def publishable_segment_batches(db: sqlite_utils.Database, *, min_group: int = 0, group_attr=None,
+                                roles=("participant",), include_withheld: bool = False,
+                                batch_size: int | None = None):
+    """Yield lists of publishable segments in segment id order, `batch_size` at a time
+    (keyset on the id, so memory stays flat however large the review). Each is a dict:
+    segment_id, document_id, text (redacted), group ({attribute: value}), role. With
+    `include_withheld`, segments of groups below `min_group` come too, marked
+    `withheld: True` (publish counts them but does not quote them)."""
     assert_redacted(db)
     attrs = [group_attr] if isinstance(group_attr, str) else list(group_attr or [])
-    rows = _segment_rows(db, segment_ids, roles)
-    groups = _group_of_documents(db, attrs, {r[1] for r in rows}) if attrs else {}
     allowed_groups = None
     if min_group > 0:
-        sizes = _group_sizes(db, attrs)
-        allowed_groups = {g for g, n in sizes.items() if n >= min_group}
-    spans = _spans_for(db, {r[1] for r in rows})
-    out = []
-    for seg_id, doc_id, start, end, text, speaker_role, respondent in rows:
-        group = groups.get(doc_id, (MISSING,) * len(attrs)) if attrs else ()
-        if allowed_groups is not None and group not in allowed_groups:
-            continue
-        out.append({"segment_id": seg_id, "document_id": doc_id, "text": apply(text, spans.get(doc_id, []), start, end),
-                    "group": dict(zip(attrs, group)), "role": speaker_role})
-    return out
+        allowed_groups = {g for g, n in _group_sizes(db, attrs).items() if n >= min_group}
+    sql, params = _segment_query(attrs, roles)
+    last = 0
+    while rows := db.execute(sql, [*params, last, batch_size or BATCH]).fetchall():
+        last = rows[-1][0]
+        doc_ids = list({r[1] for r in rows})
+        texts, spans = _document_texts(db, doc_ids), _spans_for(db, doc_ids)
+        out = []
+        for seg_id, doc_id, start, end, speaker_role, *group in rows:
+            group = tuple(g or MISSING for g in group)
+            withheld = allowed_groups is not None and group not in allowed_groups
+            if withheld and not include_withheld:
+                continue
+            seg = {"segment_id": seg_id, "document_id": doc_id,
+                   "text": apply(texts[doc_id], spans.get(doc_id, []), start, end),
+                   "group": dict(zip(attrs, group)), "role": speaker_role}
+            if include_withheld:
+                seg["withheld"] = withheld
+            out.append(seg)
+        yield out
 
 
 def quote(db: sqlite_utils.Database, document_id: int, start: int, end: int) -> str:
@@ -131,43 +153,59 @@ def quote(db: sqlite_utils.Database, document_id: int, start: int, end: int) -> 
     return apply(text, _spans_for(db, [document_id]).get(document_id, []), start, end)
 
 
-def _segment_rows(db, segment_ids, roles):
+def _segment_query(attrs: list[str], roles) -> tuple[str, list]:
+    """One page of publishable segments after a given id, with each one's group values."""
     where = ["d.answered = 1", "(r.id IS NULL OR (r.withdrawn = 0 AND r.consent = 1))"]
     params: list = []
+    columns, group_params = _group_columns(attrs)
     if roles:
         where.append(f"s.role IN ({','.join('?' * len(roles))})")
         params += list(roles)
-    sql = ('SELECT s.id, s.document_id, s.start, s."end", d.text, s.role, d.respondent_id FROM segments s '
+    sql = (f'SELECT s.id, s.document_id, s.start, s."end", s.role{columns} FROM segments s '
            "JOIN documents d ON d.id = s.document_id LEFT JOIN respondents r ON r.id = d.respondent_id "
-           "WHERE " + " AND ".join(where) + " ORDER BY s.id")
-    rows = db.execute(sql, params).fetchall()
-    if segment_ids is not None:
-        wanted = set(segment_ids)
-        rows = [r for r in rows if r[0] in wanted]
-    return rows
+           "WHERE " + " AND ".join(where) + " AND s.id > ? ORDER BY s.id LIMIT ?")
+    return sql, group_params + params
 
 
-def _group_of_documents(db, attrs: list[str], doc_ids) -> dict[int, tuple]:
-    values: dict[int, dict] = defaultdict(dict)
-    marks = ",".join("?" * len(attrs))
-    for doc_id, name, value in db.execute(f"SELECT document_id, name, value FROM attributes WHERE name IN ({marks})",
-                                          attrs):
-        values[doc_id][name] = value
-    # Respondent attributes hold for all their documents (a transcript has none of its own).
-    for doc_id, name, value in db.execute(
-            f"SELECT d.id, ra.name, ra.value FROM documents d JOIN respondent_attributes ra "
-            f"ON ra.respondent_id = d.respondent_id WHERE ra.name IN ({marks})", attrs):
-        values[doc_id].setdefault(name, value)
-    return {d: tuple(v.get(a) or MISSING for a in attrs) for d, v in values.items() if d in doc_ids}
+def _group_columns(attrs: list[str]) -> tuple[str, list]:
+    """SQL columns giving a document's value of each attribute: its own, or else its
+    respondent's (a transcript has none of its own); '' for a document's own empty value,
+    so that it does not fall through to the respondent's. Needs `d` (documents)."""
+    columns, params = "", []
+    for a in attrs:
+        columns += (", coalesce((SELECT coalesce(a.value, '') FROM attributes a WHERE a.document_id = d.id "
+                    "AND a.name = ?), (SELECT a.value FROM documents d2 JOIN attributes a ON a.document_id = d2.id "
+                    "WHERE d2.respondent_id = d.respondent_id AND a.name = ? ORDER BY d2.id LIMIT 1))")
+        params += [a, a]
+    return columns, params
+
+
+def _document_texts(db, doc_ids: list[int]) -> dict[int, str]:
+    out = {}
+    for i in range(0, len(doc_ids), 900):
+        part = doc_ids[i:i + 900]
+        out.update(db.execute(f"SELECT id, text FROM documents WHERE id IN ({','.join('?' * len(part))})", part))
+    return out
 
 
 def _group_sizes(db, attrs: list[str]) -> dict[tuple, int]:
-    """Distinct publishable respondents (or documents without one) per group."""
-    docs = publishable_documents(db)
-    groups = _group_of_documents(db, attrs, set(docs)) if attrs else {}
-    respondent = dict(db.execute("SELECT id, respondent_id FROM documents").fetchall())
-    members: dict[tuple, set] = defaultdict(set)
-    for d in docs:
-        key = groups.get(d, (MISSING,) * len(attrs)) if attrs else ()
-        members[key].add(respondent.get(d) or f"doc{d}")
-    return {g: len(m) for g, m in members.items()}
+    """Distinct publishable respondents (or documents without one) per group. Documents
+    come in respondent order, so only the current respondent's groups are held."""
+    columns, params = _group_columns(attrs)
+    rows = db.execute(f"SELECT d.respondent_id{columns} FROM documents d "
+                      "LEFT JOIN respondents r ON r.id = d.respondent_id "
+                      "WHERE d.answered = 1 AND (r.id IS NULL OR (r.withdrawn = 0 AND r.consent = 1)) "
+                      "ORDER BY d.respondent_id, d.id", params)
+    sizes: dict[tuple, int] = defaultdict(int)
+    current, seen = None, set()
+    for respondent, *group in rows:
+        key = tuple(g or MISSING for g in group)
+        if respondent is None:  # a document on its own is its own member
+            sizes[key] += 1
+            continue
+        if respondent != current:
+            current, seen = respondent, set()
+        if key not in seen:
+            seen.add(key)
+            sizes[key] += 1
+    return dict(sizes)

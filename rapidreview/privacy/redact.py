@@ -28,9 +28,13 @@ from .. import store
 from ..errors import NotFound, RapidReviewError
 from .config import DEFAULT_CONFIG, PrivacyConfig
 from .detectors import PLACEHOLDERS, Span, detect, placeholder, resolve
+from .known import review_config
 from .names import TITLES
 
-VERSION = "1"  # bump when the detectors change: every document is scanned again
+# Bump when the detectors change: every document is scanned again, and `redact` says why.
+# 2: the review's known names (speakers, participants, config names), self-introductions,
+#    appositions and sentence-initial names before a verb (issue 5).
+VERSION = "2"
 BATCH = 1000
 MANUAL = "manual"
 
@@ -46,11 +50,16 @@ class RedactResult:
     removed: int = 0
     kept_human: int = 0  # spans a person decided, left as they were
     by_kind: Counter = field(default_factory=Counter)
+    older_version: int = 0  # documents last scanned by older detectors, scanned again
+    known_names: int = 0  # name words this review knows (speakers, participants, config)
 
     def message(self) -> str:
         kinds = ", ".join(f"{n} {k}" for k, n in sorted(self.by_kind.items())) or "nothing new"
-        return (f"Scanned {self.documents} documents: {self.added} spans added ({kinds}), "
-                f"{self.removed} removed, {self.kept_human} human decisions kept.")
+        changed = (f"The detectors changed (now version {VERSION}): {self.older_version} documents scanned "
+                   "before are scanned again. " if self.older_version else "")
+        return (f"{changed}Scanned {self.documents} documents: {self.added} spans added ({kinds}), "
+                f"{self.removed} removed, {self.kept_human} human decisions kept; "
+                f"{self.known_names} known name words (speakers, participants, config).")
 
     def to_dict(self) -> dict:
         return {**self.__dict__, "by_kind": dict(self.by_kind)}
@@ -69,7 +78,7 @@ def redact(db: sqlite_utils.Database, config: PrivacyConfig | None = None, *, re
 
     use_model: add PERSON entities from a trained spaCy pipeline (None: when
     RAPIDREVIEW_SPACY_MODEL names one); `nlp` passes a pipeline directly."""
-    config = config or DEFAULT_CONFIG
+    config = review_config(db, config or DEFAULT_CONFIG)
     model = nlp if nlp is not None and use_model is not False else _model(use_model)
     signature = scan_signature(config, model)
     where = "d.answered = 1" if rescan else "d.answered = 1 AND (s.document_id IS NULL OR s.detectors != ?)"
@@ -77,7 +86,9 @@ def redact(db: sqlite_utils.Database, config: PrivacyConfig | None = None, *, re
     todo = [r[0] for r in db.execute(
         f"SELECT d.id FROM documents d LEFT JOIN redaction_scans s ON s.document_id = d.id WHERE {where} "
         "ORDER BY d.id", params)]
-    result = RedactResult()
+    result = RedactResult(known_names=len(config.known))
+    result.older_version = db.execute("SELECT count(*) FROM redaction_scans WHERE detectors NOT LIKE ?",
+                                      [f"v{VERSION}:%"]).fetchone()[0]
     with store.transaction(db):
         ids = iter(todo)
         while batch := list(islice(ids, BATCH)):

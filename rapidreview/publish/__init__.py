@@ -12,7 +12,7 @@ disclosure-controlled counts and the ledger; it is rebuilt from scratch each tim
 refused until `rapidreview redact` has read every answered document.
 """
 
-from . import ledger
+from . import explore, ledger
 from .build import (
            PublishError,
            PublishOptions,
@@ -29,6 +29,7 @@ __all__ = [
            "PublishResult",
            "canned_queries",
            "check_publishable",
+           "explore",
            "ledger",
            "metadata",
            "publish",

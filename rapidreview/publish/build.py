@@ -20,6 +20,7 @@ attribute nobody marked publishable.
 
 from __future__ import annotations
 
+import contextlib
 import functools
 import json
 import os
@@ -37,12 +38,15 @@ from .. import privacy, store
 from ..codebook import codebook_from_db, codebook_names
 from ..errors import RapidReviewError
 from ..privacy import NHS_RULE, DisclosureRule
-from ..privacy.quotes import MISSING
+from ..privacy.quotes import MISSING, publishable_segment_batches
 from ..themes import get_run
 from ..themes.context import SENTIMENT_WORDS
 from . import config, ledger
 
 QUOTE_COLUMNS = ["segment_id", "text", "question", "month", "role", "codes", "theme_number", "theme", "sentiment"]
+# Copied into quote_codes beside each code: a code's quotes filtered by these (and the
+# published attributes) are found in its own rows, without reading every quote of the code.
+FILTER_COLUMNS = ["question", "month", "sentiment"]
 
 
 class PublishError(RapidReviewError):
@@ -89,12 +93,13 @@ def publish(db: sqlite_utils.Database, public_path, options: PublishOptions | No
     privacy.assert_redacted(db)
     attrs = check_publishable(db, options.publishable)
     _check_target(db, public_path)
-    content = gather(db, attrs, options)
     public_path.parent.mkdir(parents=True, exist_ok=True)
     fd, tmp = tempfile.mkstemp(prefix=public_path.name + ".", suffix=".tmp", dir=public_path.parent)
     os.close(fd)
     try:
-        tables = write(Path(tmp), content, attrs)
+        with _snapshot(db):
+            tables, content = write(Path(tmp), db, attrs, options)
+        os.chmod(tmp, 0o644)  # mkstemp makes it private; public.db is for a web server to read
         os.replace(tmp, public_path)
     finally:
         if os.path.exists(tmp):
@@ -110,6 +115,21 @@ def publish(db: sqlite_utils.Database, public_path, options: PublishOptions | No
                                         "min_group": options.min_group, "run_id": content["run_id"],
                                         "tables": tables}, actor)
     return result
+
+
+@contextlib.contextmanager
+def _snapshot(db):
+    """One read transaction for the whole build: the review is read in many batches, and
+    a withdrawal or import meanwhile must not leave counts and quotes disagreeing."""
+    if db.conn.in_transaction:
+        yield
+        return
+    db.execute("BEGIN")
+    try:
+        yield
+    finally:
+        if db.conn.in_transaction:
+            db.execute("ROLLBACK")  # nothing was written: ending the read
 
 
 def _write_atomic(path: Path, text: str) -> None:
@@ -152,72 +172,159 @@ def _check_target(db, public_path: Path) -> None:
 
 
 # ---------------------------------------------------------------- reading the review
+#
+# The review is read in batches of segments (keyset on the segment id) and each batch is
+# written out before the next is read: memory holds one batch, the counts (a cell per
+# item and value) and the few quotes that themes and the ledger point to, never the
+# whole review. Theme labels need the whole of the published text (a label word from a
+# withdrawn respondent must not survive), so quotes are written with the labels as they
+# would be if every word survived, and the rare theme whose label changes is updated.
 
 
 def gather(db: sqlite_utils.Database, attrs: list[str], options: PublishOptions) -> dict:
-    """Everything public.db will hold, as rows: read from the review, redacted and controlled."""
-    eligible = privacy.publishable_segments(db, group_attr=attrs)
-    if options.min_group > 0:
-        allowed = {s["segment_id"] for s in privacy.publishable_segments(db, min_group=options.min_group,
-                                                                         group_attr=attrs)}
-    else:
-        allowed = {s["segment_id"] for s in eligible}
-    docs = {d: (q, (date or "")[:7] or MISSING) for d, q, date in
-            db.execute("SELECT id, question, date FROM documents WHERE answered = 1")}
-    codes, sentiment, code_names = accepted_codes(db)
-    run = _run(db, options.run_id)
-    theme_of = _theme_members(db, run["id"]) if run else {}
+    """Everything public.db will hold, as rows in memory (for reports of a review that fits
+    in memory; `publish` streams the same rows into public.db with `stream`)."""
+    quotes, codings = [], []
 
-    rows, codings = [], []
-    for s in eligible:
-        question, month = docs.get(s["document_id"], (None, MISSING))
-        number = theme_of.get(s["segment_id"])
-        row = {"segment_id": s["segment_id"], "text": s["text"], "question": question or MISSING, "month": month,
-               "role": s["role"], "codes": "; ".join(sorted({code_names[c] for c in codes.get(s["segment_id"], ())})),
-               "theme_number": number, "theme": None, "sentiment": sentiment.get(s["segment_id"]),
-               **{a: _redact_value(s["group"].get(a, MISSING)) for a in attrs}}
-        rows.append(row)
-    quoted = [r for r in rows if r["segment_id"] in allowed]
-    vocab = _vocabulary(r["text"] for r in quoted)
-    themes = _themes(db, run, quoted, vocab) if run else []
+    def keep(rows, codes):
+        quotes.extend(rows)
+        codings.extend(codes)
+
+    content = stream(db, attrs, options, keep)
+    for r in quotes:
+        r["theme"] = content["labels"].get(r["theme_number"])
+    return {**content, "quotes": quotes, "quote_codes": codings}
+
+
+def stream(db: sqlite_utils.Database, attrs: list[str], options: PublishOptions, write_quotes) -> dict:
+    """Read the review batch by batch, calling `write_quotes(rows, codings)` with each
+    batch's quotes (labelled provisionally: see above) and (segment id, code) pairs.
+    Returns the rest: themes, final labels, codebook, counts, theme quotes, ledger."""
+    run = _run(db, options.run_id)
+    codes = AcceptedCodes(db)
+    provisional = {t["number"]: t["label"] for t in _theme_labels(run, None)} if run else {}
+    recs = ledger.list_all(db)
+    wanted = {q["segment_id"] for t in (run["themes"] if run else []) for q in t["quotes"] or []
+              if q.get("segment_id")} | {seg for rec in recs for seg in rec["quotes"]}
+    vocab = Vocabulary(_theme_phrases(run) if run else [])
+    tally = Tally(["all", "question", "month", *attrs, "sentiment"])
+    quoted_text, withheld = {}, 0  # quoted_text: only the quotes themes and the ledger point to
+    for batch in publishable_segment_batches(db, group_attr=attrs, min_group=options.min_group,
+                                             include_withheld=True):
+        rows, code_ids = _rows(db, batch, attrs, run, codes, provisional)
+        quoted = [r for r in rows if not r.pop("withheld")]
+        # Counts cover the quotes and nothing else: a withheld group's answers counted under
+        # disclosure control would still come back as counts minus the published quotes.
+        tally.add(quoted, code_ids, codes.names)
+        withheld += len(rows) - len(quoted)
+        vocab.update(r["text"] for r in quoted)
+        quoted_text.update((r["segment_id"], r["text"]) for r in quoted if r["segment_id"] in wanted)
+        write_quotes(quoted, [(r["segment_id"], name) for r in quoted
+                              for name in sorted({codes.names[c] for c in code_ids.get(r["segment_id"], ())})])
+    themes = _themes(db, run, set(quoted_text), vocab) if run else []
     labels = {t["number"]: t["label"] for t in themes}
-    for r in rows:
-        r["theme"] = labels.get(r["theme_number"])
-    for r in quoted:
-        codings += [(r["segment_id"], name) for name in sorted({code_names[c] for c in codes.get(r["segment_id"], ())})]
-    counts = _counts(rows, codes, code_names, attrs, options.rule, labels)
-    totals = {(c["item"]): c for c in counts if c["measure"] == "theme" and c["dimension"] == "all"}
+    counts = tally.controlled(options.rule, labels)
+    totals = {c["item"]: c for c in counts if c["measure"] == "theme" and c["dimension"] == "all"}
     for t in themes:
         c = totals.get(t["label"])
         t["size"], t["size_shown"] = (c["n"], c["shown"]) if c else (0, "0")
-    return {"quotes": quoted, "quote_codes": codings, "themes": themes, "codebook": _codebook(db),
+    return {"themes": themes, "labels": labels, "provisional": provisional, "codebook": _codebook(db),
             "counts": counts, "theme_quotes": [q for t in themes for q in t.pop("quotes")],
-            "ledger": _ledger(db, run, labels, {r["segment_id"]: r["text"] for r in quoted}),
-            "run_id": run["id"] if run else None, "withheld": len(rows) - len(quoted)}
+            "ledger": _ledger(recs, run, labels, quoted_text),
+            "run_id": run["id"] if run else None, "withheld": withheld}
 
 
-def accepted_codes(db) -> tuple[dict, dict, dict]:
-    """(segment id -> code ids, segment id -> sentiment name, code id -> name), from
-    accepted codings only: a suggestion nobody accepted is not a finding."""
-    names, is_sentiment = {}, set()
-    for cid, name, group, parent in db.execute(
-            "SELECT c.id, c.name, c.group_name, p.name FROM codes c LEFT JOIN codes p ON p.id = c.parent_id "
-            "WHERE c.archived = 0"):
-        names[cid] = name
-        if "sentiment" in {(group or "").casefold(), (parent or "").casefold()} or name.casefold() in SENTIMENT_WORDS:
-            is_sentiment.add(cid)
-    codes, sentiment = defaultdict(set), {}
-    for seg, code in db.execute("""
-            SELECT s.id, c.code_id FROM codings c JOIN segments s ON s.document_id = c.document_id
-            WHERE c.status = 'accepted'
-              AND (c.segment_id = s.id OR (c.segment_id IS NULL AND c.start < s."end" AND c."end" > s.start))"""):
-        if code not in names:
-            continue
-        if code in is_sentiment:
-            sentiment[seg] = names[code]
-        else:
-            codes[seg].add(code)
-    return codes, sentiment, names
+def _rows(db, batch: list[dict], attrs: list[str], run, codes: "AcceptedCodes", labels: dict):
+    """One batch of publishable segments as quotes rows (with `withheld`), and their code ids."""
+    if not batch:
+        return [], {}
+    span = [batch[0]["segment_id"], batch[-1]["segment_id"]]
+    docs = {s: (q, d) for s, q, d in db.execute(
+        "SELECT s.id, d.question, d.date FROM segments s JOIN documents d ON d.id = s.document_id "
+        "WHERE s.id BETWEEN ? AND ?", span)}
+    theme_of = _theme_members(db, run["id"], span) if run else {}
+    code_ids, sentiment = codes.between(*span)
+    rows = []
+    for s in batch:
+        question, date = docs[s["segment_id"]]
+        number = theme_of.get(s["segment_id"])
+        rows.append({"segment_id": s["segment_id"], "text": s["text"], "question": question or MISSING,
+                     "month": (date or "")[:7] or MISSING, "role": s["role"],
+                     "codes": "; ".join(sorted({codes.names[c] for c in code_ids.get(s["segment_id"], ())})),
+                     "theme_number": number, "theme": labels.get(number), "sentiment": sentiment.get(s["segment_id"]),
+                     **{a: _redact_value(s["group"].get(a, MISSING)) for a in attrs}, "withheld": s["withheld"]})
+    return rows, code_ids
+
+
+class AcceptedCodes:
+    """Accepted codings only (a suggestion nobody accepted is not a finding), read a range
+    of segments at a time. Sentiment codes become the sentiment column, not codes."""
+
+    def __init__(self, db):
+        self.db, self.names, self.sentiment_ids = db, {}, set()
+        for cid, name, group, parent in db.execute(
+                "SELECT c.id, c.name, c.group_name, p.name FROM codes c LEFT JOIN codes p ON p.id = c.parent_id "
+                "WHERE c.archived = 0"):
+            self.names[cid] = name
+            if "sentiment" in {(group or "").casefold(), (parent or "").casefold()} or \
+                    name.casefold() in SENTIMENT_WORDS:
+                self.sentiment_ids.add(cid)
+
+    def between(self, first: int, last: int) -> tuple[dict, dict]:
+        """(segment id -> code ids, segment id -> sentiment name) for segments first..last."""
+        codes, sentiment = defaultdict(set), {}
+        for seg, code in self.db.execute("""
+                SELECT s.id, c.code_id FROM segments s JOIN codings c ON c.document_id = s.document_id
+                WHERE s.id BETWEEN ? AND ? AND c.status = 'accepted'
+                  AND (c.segment_id = s.id OR (c.segment_id IS NULL AND c.start < s."end" AND c."end" > s.start))
+                ORDER BY s.id, c.id""", [first, last]):
+            if code not in self.names:
+                continue
+            if code in self.sentiment_ids:
+                sentiment[seg] = self.names[code]  # the latest accepted sentiment coding
+            else:
+                codes[seg].add(code)
+        return codes, sentiment
+
+
+class Tally:
+    """Counts for the controlled tables, added to batch by batch: one cell per
+    (dimension, measure, item, value), so its size grows with items, not segments."""
+
+    def __init__(self, dimensions: list[str]):
+        self.dimensions = dimensions
+        self.cells: Counter = Counter()  # (dimension, measure, item, value) -> n, in order of first sight
+
+    def add(self, rows: list[dict], code_ids: dict, names: dict) -> None:
+        keys = []
+        for r in rows:
+            columns = [("all", "All")] + [(d, MISSING if r[d] is None else r[d]) for d in self.dimensions[1:]]
+            if r["theme_number"] is not None:
+                keys += [(d, "theme", r["theme_number"], c) for d, c in columns]
+            for code in code_ids.get(r["segment_id"], ()):
+                keys += [(d, "code", names[code], c) for d, c in columns]
+        self.cells.update(keys)
+
+    def controlled(self, rule, labels: dict) -> list[dict]:
+        """Controlled two-way tables: (theme | code) x (all | question | month | attribute | sentiment)."""
+        tables = {(d, m): defaultdict(dict) for d in self.dimensions for m in ("theme", "code")}
+        for (d, measure, item, value), n in self.cells.items():
+            tables[(d, measure)][item][value] = n
+        out = []
+        for d in self.dimensions:
+            for measure in ("theme", "code"):
+                table = tables[(d, measure)]
+                if measure == "theme":  # themes are counted by number, published by label
+                    table = {labels[n]: cells for n, cells in table.items() if n in labels}
+                if not table:
+                    continue
+                controlled = privacy.control_table(dict(sorted(table.items())), rule,
+                                                   row_totals=d != "all")
+                for item, cells in [*controlled["rows"].items(), ("Total", controlled["totals"])]:
+                    for value, cell in cells.items():
+                        out.append({"measure": measure, "item": item, "dimension": d, "value": value,
+                                    "n": cell.value, "shown": cell.display, "suppressed": int(cell.suppressed)})
+        return out
 
 
 def _run(db, run_id):
@@ -226,24 +333,37 @@ def _run(db, run_id):
     return get_run(db, run_id)
 
 
-def _theme_members(db, run_id: int) -> dict[int, int]:
+def _theme_members(db, run_id: int, span: list[int]) -> dict[int, int]:
     return dict(db.execute("SELECT m.segment_id, t.number FROM theme_members m JOIN themes t ON t.id = m.theme_id "
-                           "WHERE t.run_id = ? ORDER BY m.weight", [run_id]).fetchall())
+                           "WHERE t.run_id = ? AND m.segment_id BETWEEN ? AND ? ORDER BY m.weight",
+                           [run_id, *span]).fetchall())
 
 
 WORD = re.compile(r"\w+")
 
 
-def _vocabulary(texts) -> tuple[set, set]:
-    words = {w for t in texts for w in WORD.findall(t.casefold())}
-    return words, {w[:4] for w in words if len(w) >= 4}
+class Vocabulary:
+    """The words (and 4-letter stems) of the published quotes, kept only for the words
+    that theme labels and key terms use: enough to judge them, whatever the corpus size."""
+
+    def __init__(self, phrases):
+        self.wanted = {w for p in phrases for w in WORD.findall(p.casefold())}
+        self.wanted_stems = {w[:4] for w in self.wanted if len(w) >= 4}
+        self.words, self.stems = set(), set()
+
+    def update(self, texts) -> None:
+        found = set(WORD.findall(" ".join(texts).casefold()))
+        self.words |= found & self.wanted
+        self.stems |= {w[:4] for w in found if len(w) >= 4} & self.wanted_stems
+
+    def has(self, phrase: str) -> bool:
+        """True when every word of `phrase` (or its stem) occurs in the published quotes: a key
+        term or label drawn from a respondent who has since withdrawn does not survive."""
+        return all(w in self.words or (len(w) >= 4 and w[:4] in self.stems) for w in WORD.findall(phrase.casefold()))
 
 
-def _in_published_text(phrase: str, vocab) -> bool:
-    """True when every word of `phrase` (or its stem) occurs in the published quotes: a key
-    term or label drawn from a respondent who has since withdrawn does not survive."""
-    words, stems = vocab
-    return all(w in words or (len(w) >= 4 and w[:4] in stems) for w in WORD.findall(phrase.casefold()))
+def _theme_phrases(run: dict) -> list[str]:
+    return [p for t in run["themes"] for p in [t["label"], t["auto_label"] or "", *(t["key_terms"] or [])]]
 
 
 def _redact(text):
@@ -257,24 +377,32 @@ def _redact_value(value):
     return _redact(value)
 
 
-def _themes(db, run: dict, quoted: list[dict], vocab) -> list[dict]:
-    allowed = {r["segment_id"] for r in quoted}
+def _theme_labels(run: dict, vocab: Vocabulary | None) -> list[dict]:
+    """Each theme's published label and key terms (redacted); with no vocabulary, as if
+    every word of them were in the published quotes."""
     out = []
     for t in run["themes"]:
-        terms = [_redact(k) for k in t["key_terms"] or [] if _in_published_text(k, vocab)]
+        terms = [_redact(k) for k in t["key_terms"] or [] if vocab is None or vocab.has(k)]
         label = t["label"]
-        if label == t["auto_label"] and not _in_published_text(label, vocab) and t["kind"] == "theme":
+        if label == t["auto_label"] and vocab is not None and not vocab.has(label) and t["kind"] == "theme":
             label = ", ".join(terms[:3]) or f"Theme {t['number']}"
-        quotes = []
-        for q in t["quotes"] or []:
-            if q.get("segment_id") in allowed:
-                quotes.append({"theme_number": t["number"], "rank": len(quotes) + 1, "segment_id": q["segment_id"],
-                               "text": privacy.quote(db, q["document_id"], q["start"], q["end"])})
         label = _redact(label)
         if label in {o["label"] for o in out}:  # counts are keyed by label: keep labels distinct
             label = f"{label} (theme {t['number']})"
-        out.append({"number": t["number"], "label": label, "kind": t["kind"],
-                    "key_terms": "; ".join(terms), "quotes": quotes})
+        out.append({"number": t["number"], "label": label, "kind": t["kind"], "key_terms": "; ".join(terms)})
+    return out
+
+
+def _themes(db, run: dict, allowed: set, vocab: Vocabulary) -> list[dict]:
+    """Themes with their representative quotes that are still publishable (`allowed`)."""
+    out = _theme_labels(run, vocab)
+    for theme, t in zip(out, run["themes"]):
+        theme["quotes"] = []
+        for q in t["quotes"] or []:
+            if q.get("segment_id") in allowed:
+                theme["quotes"].append({"theme_number": t["number"], "rank": len(theme["quotes"]) + 1,
+                                        "segment_id": q["segment_id"],
+                                        "text": privacy.quote(db, q["document_id"], q["start"], q["end"])})
     return out
 
 
@@ -294,35 +422,9 @@ def _codebook(db) -> list[dict]:
     return rows
 
 
-def _counts(rows, codes, code_names, attrs, rule, labels) -> list[dict]:
-    """Controlled two-way tables: (theme | code) x (all | question | month | attribute)."""
-    out = []
-    for dimension in ["all", "question", "month", *attrs]:
-        for measure in ("theme", "code"):
-            table: dict = defaultdict(Counter)
-            for r in rows:
-                column = "All" if dimension == "all" else r[dimension]
-                if measure == "theme":
-                    if r["theme_number"] in labels:
-                        table[labels[r["theme_number"]]][column] += 1
-                else:
-                    for c in codes.get(r["segment_id"], ()):
-                        table[code_names[c]][column] += 1
-            if not table:
-                continue
-            controlled = privacy.control_table({k: dict(v) for k, v in sorted(table.items())}, rule,
-                                               row_totals=dimension != "all")
-            lines = list(controlled["rows"].items()) + [("Total", controlled["totals"])]
-            for item, cells in lines:
-                for value, cell in cells.items():
-                    out.append({"measure": measure, "item": item, "dimension": dimension, "value": value,
-                                "n": cell.value, "shown": cell.display, "suppressed": int(cell.suppressed)})
-    return out
-
-
-def _ledger(db, run, labels: dict, quote_text: dict) -> dict:
+def _ledger(recommendations: list[dict], run, labels: dict, quote_text: dict) -> dict:
     recs, evidence = [], []
-    for rec in ledger.list_all(db):
+    for rec in recommendations:
         recs.append({"id": rec["id"], "recommendation": _redact(rec["text"]), "status": rec["status"],
                      "response": _redact(rec["response"]), "outcome": _redact(rec["outcome"]),
                      "created": (rec["created_at"] or "")[:10], "responded": (rec["responded_at"] or "")[:10] or None})
@@ -341,30 +443,66 @@ def _ledger(db, run, labels: dict, quote_text: dict) -> dict:
 # ---------------------------------------------------------------- writing public.db
 
 
-def write(path: Path, content: dict, attrs: list[str]) -> dict:
-    conn = sqlite3.connect(path)
+def write(path: Path, db: sqlite_utils.Database, attrs: list[str], options: PublishOptions) -> tuple[dict, dict]:
+    """Stream the review into a new public.db at `path`: (rows per table, what `stream` returned)."""
+    conn = create(path, attrs)
     try:
-        conn.execute(f"PRAGMA application_id = {store.PUBLIC_APP_ID}")
-        conn.executescript(_schema(attrs))
-        _insert(conn, "quotes", QUOTE_COLUMNS + attrs, content["quotes"])
-        conn.executemany("INSERT INTO quote_codes (segment_id, code) VALUES (?, ?)", content["quote_codes"])
-        _insert(conn, "themes", ["number", "label", "kind", "key_terms", "size", "size_shown"], content["themes"])
-        _insert(conn, "theme_quotes", ["theme_number", "rank", "segment_id", "text"], content["theme_quotes"])
-        _insert(conn, "codebook", ["codebook", "key", "name", "parent", "definition", "include", "exclude",
-                                   "group_name"], content["codebook"])
-        _insert(conn, "counts", ["measure", "item", "dimension", "value", "n", "shown", "suppressed"],
-                content["counts"])
-        _insert(conn, "recommendations", ["id", "recommendation", "status", "response", "outcome", "created",
-                                          "responded"], content["ledger"]["recommendations"])
-        _insert(conn, "recommendation_evidence", ["recommendation_id", "theme_number", "theme", "segment_id", "quote"],
-                content["ledger"]["evidence"])
-        conn.execute("INSERT INTO quotes_fts (quotes_fts) VALUES ('rebuild')")
-        conn.commit()
-        conn.execute("VACUUM")
-        return {t: conn.execute(f'SELECT count(*) FROM "{t}"').fetchone()[0]
-                for t in ("quotes", "themes", "codebook", "counts", "recommendations")}
+        content = stream(db, attrs, options, lambda rows, codes: insert_quotes(conn, attrs, rows, codes))
+        insert_rest(conn, content)
+        return finish(conn, attrs, relabel={n: label for n, label in content["labels"].items()
+                                            if label != content["provisional"].get(n)}), content
     finally:
         conn.close()
+
+
+def create(path: Path, attrs: list[str]) -> sqlite3.Connection:
+    """An empty public.db (tables only: indexes are built once the rows are in)."""
+    conn = sqlite3.connect(path)
+    # A temporary file, renamed into place only once complete: no journal needed.
+    conn.execute("PRAGMA journal_mode = OFF")
+    conn.execute("PRAGMA synchronous = OFF")
+    conn.execute(f"PRAGMA application_id = {store.PUBLIC_APP_ID}")
+    conn.executescript(_schema(attrs))
+    conn.execute("BEGIN")
+    return conn
+
+
+def insert_quotes(conn, attrs: list[str], rows: list[dict], codings: list[tuple]) -> None:
+    """A batch of quotes, and their (segment id, code) pairs with the quote's filter columns."""
+    _insert(conn, "quotes", QUOTE_COLUMNS + attrs, rows)
+    by_id = {r["segment_id"]: r for r in rows}
+    columns = ["segment_id", "code", *FILTER_COLUMNS, *attrs]
+    conn.executemany(f"INSERT INTO quote_codes ({', '.join(map(_ident, columns))}) "
+                     f"VALUES ({', '.join('?' * len(columns))})",
+                     ((seg, code, *(by_id[seg][c] for c in columns[2:])) for seg, code in codings))
+
+
+def insert_rest(conn, content: dict) -> None:
+    """Everything but the quotes: small tables."""
+    _insert(conn, "themes", ["number", "label", "kind", "key_terms", "size", "size_shown"], content["themes"])
+    _insert(conn, "theme_quotes", ["theme_number", "rank", "segment_id", "text"], content["theme_quotes"])
+    _insert(conn, "codebook", ["codebook", "key", "name", "parent", "definition", "include", "exclude",
+                               "group_name"], content["codebook"])
+    _insert(conn, "counts", ["measure", "item", "dimension", "value", "n", "shown", "suppressed"], content["counts"])
+    _insert(conn, "recommendations", ["id", "recommendation", "status", "response", "outcome", "created",
+                                      "responded"], content["ledger"]["recommendations"])
+    _insert(conn, "recommendation_evidence", ["recommendation_id", "theme_number", "theme", "segment_id", "quote"],
+            content["ledger"]["evidence"])
+
+
+def finish(conn, attrs: list[str], relabel: dict | None = None) -> dict:
+    """Indexes, final theme labels, the full-text index; returns rows per table."""
+    conn.executescript(_indexes(attrs))
+    for number, label in (relabel or {}).items():
+        conn.execute("UPDATE quotes SET theme = ? WHERE theme_number = ?", [label, number])
+    conn.execute("INSERT INTO quotes_fts (quotes_fts) VALUES ('rebuild')")
+    conn.commit()
+    # Indexes built after the rows leave little free space; only an update of many labels does.
+    free, pages = conn.execute("PRAGMA freelist_count").fetchone()[0], conn.execute("PRAGMA page_count").fetchone()[0]
+    if free > pages // 10:
+        conn.execute("VACUUM")
+    return {t: conn.execute(f'SELECT count(*) FROM "{t}"').fetchone()[0]
+            for t in ("quotes", "themes", "codebook", "counts", "recommendations")}
 
 
 def _insert(conn, table: str, columns: list[str], rows: list[dict]) -> None:
@@ -379,8 +517,6 @@ def _ident(name: str) -> str:
 
 def _schema(attrs: list[str]) -> str:
     attr_cols = "".join(f",\n    {_ident(a)} TEXT" for a in attrs)
-    attr_idx = "".join(f"CREATE INDEX {_ident('quotes_attr_' + str(i))} ON quotes({_ident(a)}, theme_number);\n"
-                       for i, a in enumerate(attrs))
     return f"""
 CREATE TABLE quotes (
     segment_id INTEGER PRIMARY KEY,
@@ -393,14 +529,10 @@ CREATE TABLE quotes (
     theme TEXT,
     sentiment TEXT{attr_cols}
 );
-CREATE INDEX quotes_theme ON quotes(theme_number);  -- rowid order within a theme: ORDER BY free
-CREATE INDEX quotes_question ON quotes(question);
-CREATE INDEX quotes_month ON quotes(month);
-CREATE INDEX quotes_sentiment ON quotes(sentiment);
-{attr_idx}
 CREATE VIRTUAL TABLE quotes_fts USING fts5(text, content='quotes', content_rowid='segment_id',
                                            tokenize='porter unicode61');
 CREATE TABLE quote_codes (segment_id INTEGER NOT NULL REFERENCES quotes(segment_id), code TEXT NOT NULL,
+                          question TEXT, month TEXT, sentiment TEXT{attr_cols},
                           PRIMARY KEY (code, segment_id)) WITHOUT ROWID;
 CREATE TABLE themes (number INTEGER PRIMARY KEY, label TEXT NOT NULL, kind TEXT, key_terms TEXT, size INTEGER,
                      size_shown TEXT);
@@ -411,12 +543,28 @@ CREATE TABLE codebook (codebook TEXT, key TEXT, name TEXT NOT NULL, parent TEXT,
                        exclude TEXT, group_name TEXT, PRIMARY KEY (codebook, key));
 CREATE TABLE counts (measure TEXT NOT NULL, item TEXT NOT NULL, dimension TEXT NOT NULL, value TEXT,
                      n INTEGER, shown TEXT NOT NULL, suppressed INTEGER NOT NULL);
-CREATE INDEX counts_lookup ON counts(measure, dimension, item, value);
-CREATE INDEX counts_item ON counts(item, dimension);
 CREATE TABLE recommendations (id INTEGER PRIMARY KEY, recommendation TEXT NOT NULL, status TEXT, response TEXT,
                               outcome TEXT, created TEXT, responded TEXT);
 CREATE TABLE recommendation_evidence (recommendation_id INTEGER NOT NULL REFERENCES recommendations(id),
                                       theme_number INTEGER, theme TEXT, segment_id INTEGER, quote TEXT);
+"""
+
+
+def _indexes(attrs: list[str]) -> str:
+    """Built after the rows are in (faster, and compact): one behind every canned query."""
+    attr_idx = "".join(f"CREATE INDEX {_ident('quotes_attr_' + str(i))} ON quotes({_ident(a)}, theme_number);\n"
+                       for i, a in enumerate(attrs))
+    filters = "".join(f", {_ident(a)}" for a in attrs)
+    # A theme's quotes in segment order (ORDER BY and keyset paging free), with every
+    # filter column in the index: a rare question or month is found without reading rows.
+    return f"""
+CREATE INDEX quotes_theme ON quotes(theme_number, segment_id, question, month, sentiment{filters});
+CREATE INDEX quotes_question ON quotes(question);
+CREATE INDEX quotes_month ON quotes(month);
+CREATE INDEX quotes_sentiment ON quotes(sentiment);
+{attr_idx}
+CREATE INDEX counts_lookup ON counts(measure, dimension, item, value);
+CREATE INDEX counts_item ON counts(item, dimension);
 CREATE INDEX recommendation_evidence_rec ON recommendation_evidence(recommendation_id);
 CREATE INDEX recommendation_evidence_theme ON recommendation_evidence(theme_number);
 """

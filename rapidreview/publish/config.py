@@ -34,7 +34,10 @@ TABLES = {
                    "theme_number": "Theme number (see themes).",
                    "theme": "Theme label.",
                    "sentiment": "Sentiment accepted by a researcher, where coded."}),
-    "quote_codes": ("Codes by quote", "One row per accepted code on a quote: filter quotes by code.", {}),
+    "quote_codes": ("Codes by quote", "One row per accepted code on a quote: filter quotes by code.", {
+        "segment_id": "Quote number (see quotes).", "code": "A code accepted by a researcher.",
+        "question": "The quote's question (as in quotes).", "month": "The quote's month (as in quotes).",
+        "sentiment": "The quote's sentiment (as in quotes)."}),
     "themes": ("Themes", "Themes found in what people said, with key terms. " + COUNTS_NOTE, {
         "number": "Theme number.", "label": "Short label (redacted).", "kind": "theme, or a small bucket: "
         "'other' (no content words) and 'not-english'.", "key_terms": "Words that characterise the theme.",
@@ -43,9 +46,9 @@ TABLES = {
     "theme_quotes": ("Representative quotes", "Quotes central to each theme, redacted.", {}),
     "codebook": ("Codebook", "The codes researchers applied, with their definitions.", {
         "definition": "What the code means.", "include": "When to apply it.", "exclude": "When not to."}),
-    "counts": ("Counts", "Themes and codes by question, month and published attributes. " + COUNTS_NOTE, {
+    "counts": ("Counts", "Themes and codes by question, month, published attributes and sentiment. " + COUNTS_NOTE, {
         "measure": "theme or code.", "item": "The theme label or code name ('Total' for the column totals).",
-        "dimension": "What the counts are broken down by: all, question, month or an attribute.",
+        "dimension": "What the counts are broken down by: all, question, month, an attribute or sentiment.",
         "value": "The value of the dimension ('Total' for the row total).",
         "n": "Controlled count: empty when suppressed.", "shown": "The count as shown: a number, '<8' or '*'.",
         "suppressed": "1 when the count is hidden."}),
@@ -67,13 +70,16 @@ def canned_queries(publishable: list[str]) -> dict:
                                  "FROM quotes q WHERE q.theme_number = :theme "
                                  "AND (:question = '' OR q.question = :question) "
                                  "AND (:month = '' OR q.month = :month) ORDER BY q.segment_id LIMIT 100")},
+        # Filtered on quote_codes' own copies, in its key order: a rare month is found without
+        # reading every quote of a common code.
         "code_quotes": {"title": "Quotes for a code", "description": "Leave question or month empty for all.",
                         "sql": (f"SELECT q.segment_id, q.text, q.question, q.month, q.theme, q.sentiment{attr_cols} "
                                 "FROM quote_codes c JOIN quotes q ON q.segment_id = c.segment_id WHERE c.code = :code "
-                                "AND (:question = '' OR q.question = :question) "
-                                "AND (:month = '' OR q.month = :month) ORDER BY c.segment_id LIMIT 100")},  # index order
+                                "AND (:question = '' OR c.question = :question) "
+                                "AND (:month = '' OR c.month = :month) ORDER BY c.segment_id LIMIT 100")},
         "theme_by_group": {"title": "Themes by service or group",
-                           "description": "dimension: question, month or a published attribute; theme empty for all.",
+                           "description": ("dimension: question, month, sentiment or a published attribute; "
+                                           "theme empty for all."),
                            "sql": ("SELECT item AS theme, value, shown, n FROM counts WHERE measure = 'theme' "
                                    "AND dimension = :dimension AND (:theme = '' OR item = :theme) ORDER BY item, value")},
         "trend_by_month": {"title": "Trend by month", "description": "theme empty for all.",
@@ -112,6 +118,7 @@ def metadata(database: str, *, publishable: list[str] = (), title: str = "Rapid 
         tables[name] = {"title": table_title, "description": table_description, "columns": dict(columns)}
     for a in publishable:
         tables["quotes"]["columns"][a] = f"Respondent attribute '{a}', marked publishable by the researcher."
+        tables["quote_codes"]["columns"][a] = f"The quote's '{a}' (as in quotes)."
     tables["quotes"].update({"fts_table": "quotes_fts", "fts_pk": "segment_id", "sort": "segment_id"})
     if n_quotes <= FACET_LIMIT:
         tables["quotes"]["facets"] = ["theme", "question", "month", "sentiment", *publishable]
