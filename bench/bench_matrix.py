@@ -17,10 +17,11 @@ from __future__ import annotations
 import argparse
 import json
 import statistics
-import subprocess
 import sys
 import time
 from pathlib import Path
+
+from runner import interleaved, spread
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -89,10 +90,6 @@ def run_task(task: str, review: str, out_dir: str) -> dict:
             **detail}
 
 
-def spread(values: list[float], fmt: str = "{:.2f}") -> str:
-    return f"{fmt.format(statistics.median(values))} [{fmt.format(min(values))}-{fmt.format(max(values))}]"
-
-
 def main() -> None:
     ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
     ap.add_argument("--n", type=int, default=100_000, help="Segments in the synthetic review.")
@@ -109,15 +106,7 @@ def main() -> None:
     review = args.dir / f"review-{args.n}.db"
     prepare(review, args.n, args.demo_dir)
     tasks = args.tasks.split(",")
-    results: dict[str, list[dict]] = {t: [] for t in tasks}
-    for i in range(args.repeat):
-        for task in tasks:  # interleaved, so a noisy minute on the shared machine hits every task alike
-            out = subprocess.run([sys.executable, __file__, "--child", task, str(review), str(args.dir)],
-                                 check=True, capture_output=True, text=True)
-            r = json.loads(out.stdout.strip().splitlines()[-1])
-            results[task].append(r)
-            print(f"  run {i + 1} {task}: {r['seconds']:.2f}s ({r['cpu']:.2f}s CPU), {r['rss_mb']:.0f} MB",
-                  file=sys.stderr)
+    results = interleaved(__file__, tasks, args.repeat, str(review), str(args.dir))
     base_s = statistics.median(r["seconds"] for r in results["baseline"]) if "baseline" in results else None
     base_m = statistics.median(r["rss_mb"] for r in results["baseline"]) if "baseline" in results else None
     base_c = statistics.median(r["cpu"] for r in results["baseline"]) if "baseline" in results else None

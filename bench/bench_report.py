@@ -17,10 +17,11 @@ from __future__ import annotations
 import argparse
 import json
 import statistics
-import subprocess
 import sys
 import time
 from pathlib import Path
+
+from runner import interleaved, spread
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -83,20 +84,11 @@ def main() -> None:
     if args.child:
         print(json.dumps(run_task(*args.child)))
         return
-    from bench_matrix import spread  # median [min-max], as the matrix bench prints it
-
     args.dir.mkdir(parents=True, exist_ok=True)
     review = args.dir / f"review-{args.n}.db"
     prepare(review, args.n, args.demo_dir)
     tasks = args.tasks.split(",")
-    results: dict[str, list[dict]] = {t: [] for t in tasks}
-    for i in range(args.repeat):
-        for task in tasks:  # interleaved, so a noisy minute on the shared machine hits every task alike
-            out = subprocess.run([sys.executable, __file__, "--child", task, str(review), str(args.dir)],
-                                 check=True, capture_output=True, text=True)
-            r = json.loads(out.stdout.strip().splitlines()[-1])
-            results[task].append(r)
-            print(f"  run {i + 1} {task}: {r['seconds']:.2f}s, {r['rss_mb']:.0f} MB", file=sys.stderr)
+    results = interleaved(__file__, tasks, args.repeat, str(review), str(args.dir))
     base = results.get("baseline")
     base_s = statistics.median(r["seconds"] for r in base) if base else None
     base_m = statistics.median(r["rss_mb"] for r in base) if base else None

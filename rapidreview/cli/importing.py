@@ -78,7 +78,8 @@ def _delimiter(ctx, param, value):
 @json_option
 @silent_option
 def import_command(review, files, mapping, save_mapping, as_json, silent, **given):
-    """Import survey exports (CSV, TSV, XLSX) and transcripts (TXT, MD, DOCX, VTT, SRT).
+    """Import survey exports (CSV, TSV, XLSX), transcripts (TXT, MD, DOCX, VTT, SRT) and
+    REFI-QDA projects (.qdpx from NVivo, ATLAS.ti, MAXQDA, QualCoder or rapidreview).
 
     Wide exports have one row per respondent and a column per question (name each with
     --text). Long exports have one row per answer and a column naming the question
@@ -97,6 +98,7 @@ def import_command(review, files, mapping, save_mapping, as_json, silent, **give
         rapidreview import review.db interviews/*.docx recordings/*.vtt \\
             --interviewer "Sam (Healthwatch)"
         rapidreview import review.db transcripts/
+        rapidreview import review.db project.qdpx
     """
     options = _options(given, mapping)
     db = store.open_review(review)

@@ -53,20 +53,13 @@ class RescoreResult:
 
 
 def retrain_and_rescore(db: sqlite_utils.Database, *, actor: str = ACTOR, rank_only: bool = False,
-                        attempts: int = 3, pause: float = 0.0) -> RescoreResult:
+                        pause: float = 0.0) -> RescoreResult:
     """Train on the decisions so far (if they changed), rescore the model's undecided
     suggestions, and re-rank the queue. `rank_only`: just re-rank."""
     t0 = time.perf_counter()
     result = RescoreResult()
     if not rank_only:
-        for attempt in range(attempts):
-            try:
-                _rescore(db, actor, result, pause)
-                break
-            except model_mod.ModelError as e:
-                # Someone decided between training and refitting: the training set moved on.
-                if "different codings" not in str(e) or attempt == attempts - 1:
-                    raise
+        _rescore(db, actor, result, pause)
     result.ranked = queue_mod.rank(db, pause=pause)
     result.seconds = round(time.perf_counter() - t0, 3)
     if not rank_only:
@@ -76,9 +69,9 @@ def retrain_and_rescore(db: sqlite_utils.Database, *, actor: str = ACTOR, rank_o
 
 
 def _rescore(db, actor: str, result: RescoreResult, pause: float) -> None:
-    record, result.trained = model_mod.current(db, actor=actor)
+    fitted, result.trained = model_mod.current_fitted(db, actor=actor)
+    record = fitted.record
     result.version = record.version
-    fitted = model_mod.fit_from_record(db, record)
     by_code: dict[int, list] = {}
     for unit, c, p in model_mod.predict(fitted, model_mod.units_to_code(db, record)):
         by_code.setdefault(c.id, []).append((unit, c.id, round(p, 4), record.version, None))

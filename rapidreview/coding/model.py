@@ -17,13 +17,11 @@ needed. Training takes seconds, so that is cheaper and safer than storing weight
 
 from __future__ import annotations
 
-import dataclasses
-
 import hashlib
 import json
 import re
 import time
-from dataclasses import asdict, dataclass, field
+from dataclasses import asdict, dataclass, field, fields
 
 import numpy as np
 import sqlite_utils
@@ -415,14 +413,16 @@ def _cross_validated(ts: TrainingSet, options: TrainOptions):
     return stats, preds
 
 
-def train(db: sqlite_utils.Database, options: TrainOptions | None = None, *, actor: str | None = None) -> ModelRecord:
-    """Learn every code with enough examples; record the model; log the event."""
+def train(db: sqlite_utils.Database, options: TrainOptions | None = None, *, actor: str | None = None,
+          ts: TrainingSet | None = None) -> ModelRecord:
+    """Learn every code with enough examples (from `ts` when the caller read it already);
+    record the model; log the event."""
     from . import sentiment
 
     options = options or TrainOptions()
     t0 = time.perf_counter()
     sentiment.group_codes(db, create=False) or sentiment.adopt(db)
-    ts = training_set(db, options)
+    ts = ts or training_set(db, options)
     stats, refused, preds = learn(ts, options)
     fit_seconds = time.perf_counter() - t0
     record = ModelRecord(
@@ -518,7 +518,7 @@ LEGACY_PARAMS = {"learner": "svm", "fallback": 0.0, "nb_alpha": 0.5, "tol": 1e-4
 def options_of(record: ModelRecord) -> TrainOptions:
     # Parameters a later or earlier version no longer knows are dropped, not fatal: the
     # fingerprint still tells whether the model must be refitted.
-    known = {f.name for f in dataclasses.fields(TrainOptions)}
+    known = {f.name for f in fields(TrainOptions)}
     params = {k: v for k, v in {**LEGACY_PARAMS, **record.params}.items() if k in known}
     params["word_ngrams"] = tuple(params["word_ngrams"])
     params["char_ngrams"] = tuple(params["char_ngrams"])
@@ -542,14 +542,30 @@ def current(db: sqlite_utils.Database, *, actor: str | None = None, retrain: boo
     return train(db, options, actor=actor), True
 
 
+def current_fitted(db: sqlite_utils.Database, *, actor: str | None = None) -> tuple[FittedModel, bool]:
+    """The current model, trained if the codings changed, and fitted from the same read of
+    the training set: decisions people make meanwhile wait for the next retrain instead of
+    failing this one (the background retrainer). Returns (fitted, trained_now)."""
+    record = latest(db)
+    options = options_of(record) if record else TrainOptions()
+    ts = training_set(db, options)
+    trained = record is None or ts.fingerprint != record.fingerprint
+    if trained:
+        record = train(db, options, actor=actor, ts=ts)
+    return _fitted(ts, record), trained
+
+
 def fit_from_record(db: sqlite_utils.Database, record: ModelRecord) -> FittedModel:
     """Refit the recorded model from its training set (deterministic), checking that
     the training set is still the one the record was trained on."""
-    options = options_of(record)
-    ts = training_set(db, options)
+    ts = training_set(db, options_of(record))
     if ts.fingerprint != record.fingerprint:
         raise ModelError(f"model {record.version} was trained on different codings: run `rapidreview train` again.")
-    featuriser, _, _, W, b = _fit(ts, options, cross_validate=False)
+    return _fitted(ts, record)
+
+
+def _fitted(ts: TrainingSet, record: ModelRecord) -> FittedModel:
+    featuriser, _, _, W, b = _fit(ts, options_of(record), cross_validate=False)
     by_id = {c["id"]: j for j, c in enumerate(ts.codes)}
     cols = [by_id[c.id] for c in record.codes]
     return FittedModel(featuriser, W[:, cols], b[cols], record)

@@ -121,7 +121,8 @@ class DocumentWriter:
     def _add_respondents(self, batch: list[DocumentRecord]) -> None:
         """Find or create the batch's respondents: one query per batch, not per row."""
         self.respondent_ids = {}
-        wanted = list({r.respondent for r in batch if r.respondent})
+        # In first-seen order (a dict, not a set): respondent ids must not depend on hash seeds.
+        wanted = list(dict.fromkeys(r.respondent for r in batch if r.respondent))
         for i in range(0, len(wanted), 500):
             chunk = wanted[i:i + 500]
             self.respondent_ids.update(self.db.execute(

@@ -13,7 +13,6 @@ PERSON entities. Nothing here changes a document's text.
 
 from .config import DEFAULT_ALLOW, PrivacyConfig, load_config
 from .detectors import PLACEHOLDERS, Span, detect, nhs_checksum_ok
-from .known import known_names, review_config
 from .disclosure import (
                          NHS_RULE,
                          Controlled,
@@ -25,6 +24,7 @@ from .disclosure import (
                          recoverable_cells,
                          secondary_suppression,
 )
+from .known import known_names, review_config
 from .quotes import (
                          excluded_respondents,
                          publishable_documents,

@@ -5,7 +5,13 @@ Three kinds of evidence, strongest first:
 2. a relation or naming phrase before a word, capitalised or not: "my son jack",
    "our daughter, Amara", "a lady called bernie";
 3. a capitalised word in the names list (`data/names.tsv.gz`, see build_names.py),
-   extended over the surname that follows: "Siobhan O'Neill", "Mary-Jane Smith-Jones".
+   extended over the surname that follows: "Siobhan O'Neill", "Mary-Jane Smith-Jones";
+   self-introductions and appositions ("I'm Tomasz,", "Precious, the nurse."); a
+   sentence-initial given name before a verb ("Steve put me in touch", "Frank gets").
+A review's known names (speakers, participants, the researcher's list: known.py) are
+names wherever they stand capitalised, unless plainly a month by a date ("in June 2024")
+or a word at a sentence start ("Will you..."). A name found once in a text is that
+person wherever else it stands capitalised in the same text ("my wife, June ... June was").
 Names that are also common words ("Will", "Hope", "Patience") need 1, 2, or a surname
 after them; those that are often lower-case words ("Rose", "Jack") are not taken at
 the start of a sentence on list evidence alone. Places ("Leeds") are never names on
@@ -60,7 +66,8 @@ surgery service services trust council england nhs gp gps please thanks thank hi
 today tomorrow yesterday tonight morning afternoon evening night week month year monday tuesday wednesday thursday
 friday saturday sunday january february march april may june july august september october november december
 mental health care social community district practice team's north south east west central upper lower
-nil none na doc docs""".split())
+nil none na doc docs muslim muslims hindu sikh jewish buddhist catholic protestant english scottish irish
+polish asian african caribbean""".split())
 # Popular given names that are also everyday lower-case words: not names in lower case
 # without a trigger ("an amber warning", "15 miles", "she is an angel").
 LOWER_WORD_NAMES = frozenset("""amber holly ruby daisy ivy pearl crystal robin lee dean carol gene jean victor dawn

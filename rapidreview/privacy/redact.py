@@ -87,8 +87,7 @@ def redact(db: sqlite_utils.Database, config: PrivacyConfig | None = None, *, re
         f"SELECT d.id FROM documents d LEFT JOIN redaction_scans s ON s.document_id = d.id WHERE {where} "
         "ORDER BY d.id", params)]
     result = RedactResult(known_names=len(config.known))
-    result.older_version = db.execute("SELECT count(*) FROM redaction_scans WHERE detectors NOT LIKE ?",
-                                      [f"v{VERSION}:%"]).fetchone()[0]
+    result.older_version = _outdated(db)
     with store.transaction(db):
         ids = iter(todo)
         while batch := list(islice(ids, BATCH)):
@@ -260,12 +259,24 @@ def unredacted_documents(db: sqlite_utils.Database) -> list[int]:
 
 
 def assert_redacted(db: sqlite_utils.Database) -> None:
-    """Raise RedactionNeeded unless every answered document has been scanned."""
+    """Raise RedactionNeeded unless every answered document has been scanned, by the
+    current detectors: older ones missed names these find (issue 5)."""
     missing = unredacted_documents(db)
     if missing:
         raise RedactionNeeded(
             f"{len(missing)} documents have not been checked for personal data (first: document {missing[0]}). "
             "Run `rapidreview redact REVIEW_DB` first.")
+    outdated = _outdated(db)
+    if outdated:
+        raise RedactionNeeded(
+            f"{outdated} documents were checked by older detectors (before version {VERSION}), which miss some "
+            "names. Run `rapidreview redact REVIEW_DB` to check them again; your review decisions are kept.")
+
+
+def _outdated(db) -> int:
+    """Documents last scanned by an older detector version."""
+    return db.execute("SELECT count(*) FROM redaction_scans WHERE detectors NOT LIKE ?",
+                      [f"v{VERSION}:%"]).fetchone()[0]
 
 
 # ---------------------------------------------------------------- review decisions
@@ -360,7 +371,8 @@ def summary(db: sqlite_utils.Database) -> dict:
                                         "GROUP BY 1, 2 ORDER BY 1, 2"):
         kinds.setdefault(kind, {})[reviewed] = n
     answered = db.execute("SELECT count(*) FROM documents WHERE answered = 1").fetchone()[0]
-    return {"documents": answered, "unscanned": len(unredacted_documents(db)), "kinds": kinds}
+    return {"documents": answered, "unscanned": len(unredacted_documents(db)), "outdated": _outdated(db),
+            "kinds": kinds}
 
 
 # ---------------------------------------------------------------- optional trained model

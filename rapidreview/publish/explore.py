@@ -148,6 +148,10 @@ def _query(f: Filters, *, theme: int | None = None, code: str | None = None) -> 
         source, key = "quote_codes c JOIN quotes q ON q.segment_id = c.segment_id", "c.segment_id"
         where.append("c.code = ?")
         params.append(code)
+    elif theme is not None:
+        # The theme's index holds every filter column: reading only it beats any index led by
+        # one filter, which would then fetch each quote to check the others.
+        source, key = "quotes q INDEXED BY quotes_theme", "q.segment_id"
     else:
         source, key = "quotes q", "q.segment_id"
     if theme is not None:
@@ -217,9 +221,13 @@ def recount(conn: sqlite3.Connection, f: Filters) -> list[tuple]:
     month) in one pass: the raw material of a filtered overview. Raw counts: never shown
     before `_controlled` has been applied to what is derived from them."""
     query = _query(f)
-    sql = (f"SELECT q.theme_number, q.theme, q.sentiment, q.month, count(*) FROM {query.source}"
+    # Labels come from the themes table, not each quote: the count then reads only the
+    # filter's index (theme, sentiment and month are in it), never the quotes themselves.
+    sql = (f"SELECT q.theme_number, q.sentiment, q.month, count(*) FROM {query.source}"
            f"{_where_sql(query.where)} GROUP BY q.theme_number, q.sentiment, q.month")
-    return conn.execute(sql, query.params).fetchall()
+    labels = dict(conn.execute("SELECT number, label FROM themes"))
+    return [(number, labels.get(number), sentiment, month, n)
+            for number, sentiment, month, n in conn.execute(sql, query.params)]
 
 
 def _sum(raw: list[tuple], key) -> dict:
@@ -296,8 +304,9 @@ def trend(conn: sqlite3.Connection, f: Filters, *, theme_labels: list[str] | Non
     month_only = not f.question and not f.sentiment and not f.attrs and not f.search
     if not month_only and theme is not None:
         query = _query(f, theme=theme)
-        raw = [(theme, label, None, month, n) for label, month, n in conn.execute(
-            f"SELECT q.theme, q.month, count(*) FROM {query.source}{_where_sql(query.where)} GROUP BY q.month",
+        label = conn.execute("SELECT label FROM themes WHERE number = ?", [theme]).fetchone()
+        raw = [(theme, label[0] if label else None, None, month, n) for month, n in conn.execute(
+            f"SELECT q.month, count(*) FROM {query.source}{_where_sql(query.where)} GROUP BY q.month",
             query.params)]
     if month_only:
         rows = conn.execute("SELECT item, value, n, shown, suppressed FROM counts WHERE measure = 'theme' "
