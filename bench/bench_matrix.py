@@ -14,14 +14,13 @@ figure is reported as median [min-max].
 
 from __future__ import annotations
 
-import argparse
-import json
 import statistics
 import sys
 import time
 from pathlib import Path
 
-from runner import interleaved, spread
+from runner import main as runner_main
+from runner import spread
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -91,22 +90,10 @@ def run_task(task: str, review: str, out_dir: str) -> dict:
 
 
 def main() -> None:
-    ap = argparse.ArgumentParser(description=__doc__.split("\n\n")[0])
-    ap.add_argument("--n", type=int, default=100_000, help="Segments in the synthetic review.")
-    ap.add_argument("--repeat", type=int, default=3)
-    ap.add_argument("--dir", type=Path, default=Path("/tmp/rapidreview-bench-matrix"))
-    ap.add_argument("--demo-dir", type=Path, default=Path("/tmp/rapidreview-bench-demo"))
-    ap.add_argument("--tasks", default=",".join(TASKS))
-    ap.add_argument("--child", nargs=3, metavar=("TASK", "REVIEW", "OUT"), help=argparse.SUPPRESS)
-    args = ap.parse_args()
-    if args.child:
-        print(json.dumps(run_task(*args.child)))
+    ran = runner_main(__doc__, TASKS, "/tmp/rapidreview-bench-matrix", run_task, prepare)
+    if ran is None:
         return
-    args.dir.mkdir(parents=True, exist_ok=True)
-    review = args.dir / f"review-{args.n}.db"
-    prepare(review, args.n, args.demo_dir)
-    tasks = args.tasks.split(",")
-    results = interleaved(__file__, tasks, args.repeat, str(review), str(args.dir))
+    args, results = ran
     base_s = statistics.median(r["seconds"] for r in results["baseline"]) if "baseline" in results else None
     base_m = statistics.median(r["rss_mb"] for r in results["baseline"]) if "baseline" in results else None
     base_c = statistics.median(r["cpu"] for r in results["baseline"]) if "baseline" in results else None

@@ -27,3 +27,27 @@ def interleaved(script: str, tasks: list[str], repeat: int, *args: str) -> dict[
             cpu = f" ({r['cpu']:.2f}s CPU)" if "cpu" in r else ""
             print(f"  run {i + 1} {task}: {r['seconds']:.2f}s{cpu}, {r['rss_mb']:.0f} MB", file=sys.stderr)
     return results
+
+
+def main(doc: str, tasks: dict, default_dir, run_task, prepare):
+    """The shared command line: in a child (`--child TASK REVIEW OUT`) run one task and print
+    it as JSON; otherwise build the review and run the chosen tasks interleaved.
+    Returns (args, results), or None in a child."""
+    import argparse
+    from pathlib import Path
+
+    ap = argparse.ArgumentParser(description=doc.split("\n\n")[0])
+    ap.add_argument("--n", type=int, default=100_000, help="Segments in the synthetic review.")
+    ap.add_argument("--repeat", type=int, default=3)
+    ap.add_argument("--dir", type=Path, default=Path(default_dir))
+    ap.add_argument("--demo-dir", type=Path, default=Path("/tmp/rapidreview-bench-demo"))
+    ap.add_argument("--tasks", default=",".join(tasks))
+    ap.add_argument("--child", nargs=3, metavar=("TASK", "REVIEW", "OUT"), help=argparse.SUPPRESS)
+    args = ap.parse_args()
+    if args.child:
+        print(json.dumps(run_task(*args.child)))
+        return None
+    args.dir.mkdir(parents=True, exist_ok=True)
+    review = args.dir / f"review-{args.n}.db"
+    prepare(review, args.n, args.demo_dir)
+    return args, interleaved(sys.argv[0], args.tasks.split(","), args.repeat, str(review), str(args.dir))
