@@ -176,6 +176,15 @@ def remove_code(db: sqlite_utils.Database, code, *, coder: str | None = None, co
         return result
 
 
+def remove_coding(db: sqlite_utils.Database, coding_id: int, document_id: int, *, coder: str | None = None) -> dict:
+    """`remove_code` for a coding known by its id (the workbench's Remove button)."""
+    row = db.execute('SELECT code_id, start, "end" FROM codings WHERE id = ? AND document_id = ?',
+                     [coding_id, document_id]).fetchone()
+    if row is None:
+        raise NotFound(f"no coding {coding_id} in this document: reload the page")
+    return remove_code(db, row[0], coder=coder, document=document_id, start=row[1], end=row[2])
+
+
 def _result(action, code, span, coder, coding_id) -> dict:
     return {"action": action, "coding_id": coding_id, "code": code["key"], "code_name": code["name"],
             "code_id": code["id"], "coder": coder, **span}

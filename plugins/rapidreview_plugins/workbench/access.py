@@ -6,7 +6,13 @@ carried in Datasette's signed `ds_actor` cookie with an expiry (see `legacy.py`)
 
 from __future__ import annotations
 
+import sqlite3
+import time
+
+import sqlite_utils
 from datasette.utils.asgi import Forbidden, Response
+
+from rapidreview import users as users_lib
 
 ROLES = ("coder", "lead")  # a lead may do everything a coder may, and edit the codebook
 
@@ -49,9 +55,6 @@ def _quote(s: str) -> str:
 # Sign-in is on as soon as a served review has a user (`rapidreview users add`). With no
 # users, a single researcher keeps using `rapidreview serve` as before, from this machine
 # only: loopback requests act as the local user with the lead role; nothing else gets in.
-
-import sqlite3  # noqa: E402
-import time  # noqa: E402
 
 SESSION_SECONDS = 8 * 3600  # a sign-in lasts a working day, then the cookie is refused
 STATE_SECONDS = 2.0         # re-read the users tables this often: `users remove` bites within seconds
@@ -113,8 +116,8 @@ def _accounts(datasette) -> dict[str, dict[str, tuple[str, str]]]:
     found = {}
     for name, path in review_databases(datasette):
         try:
-            found[name] = {n: (r, c) for n, r, c in _users_connection(path).execute(
-                "SELECT name, role, changed_at FROM users")}
+            found[name] = {u["name"]: (u["role"], u["changed_at"])
+                           for u in users_lib.list_users(sqlite_utils.Database(_users_connection(path)))}
         except sqlite3.Error:  # an old review not yet migrated: treat as no users
             found[name] = {}
     _users[key] = (time.monotonic(), found)

@@ -147,14 +147,8 @@ async def remove(datasette, request):
         doc_id = int(request.url_vars["id"])
         coding_id = pages.as_int(body.get("coding_id"), "coding_id")
 
-        def write(db):
-            row = db.execute('SELECT code_id, start, "end" FROM codings WHERE id = ? AND document_id = ?',
-                             [coding_id, doc_id]).fetchone()
-            if row is None:
-                raise InputError(f"no coding {coding_id} in this document: reload the page")
-            return manual.remove_code(db, row[0], coder=actor["id"], document=doc_id, start=row[1], end=row[2])
-
-        result = await pages.write(datasette, write)
+        result = await pages.write(datasette, lambda db: manual.remove_coding(db, coding_id, doc_id,
+                                                                             coder=actor["id"]))
     except (RapidReviewError, Forbidden) as e:
         return pages.error(e)
     return _done(request, body, {"ok": True, "removed": _brief(result)})
