@@ -59,7 +59,7 @@ def pages(public_db: Path, variants: int = 5) -> list[tuple[str, list[str]]]:
         months = [r[0] for r in conn.execute("SELECT DISTINCT month FROM quotes WHERE month LIKE '____-__' "
                                              "ORDER BY 1")]
         big = themes[0]
-        middle = conn.execute("SELECT segment_id FROM quotes WHERE theme_number = ? ORDER BY segment_id LIMIT 1 "
+        middle = conn.execute("SELECT quote_id FROM quotes WHERE theme_number = ? ORDER BY quote_id LIMIT 1 "
                               "OFFSET (SELECT count(*) / 2 FROM quotes WHERE theme_number = ?)", [big, big]).fetchone()
     finally:
         conn.close()

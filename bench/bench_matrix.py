@@ -20,7 +20,7 @@ import time
 from pathlib import Path
 
 from runner import main as runner_main
-from runner import spread
+from runner import peak_rss_mb, spread
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -61,8 +61,6 @@ def prepare(path: Path, n: int, demo_dir: Path) -> None:
 
 def run_task(task: str, review: str, out_dir: str) -> dict:
     """In a child process: run one task, report seconds and peak RSS."""
-    import resource
-
     from rapidreview import matrix, privacy, store, waves
     from rapidreview.privacy.quotes import publishable_segment_batches
 
@@ -85,7 +83,7 @@ def run_task(task: str, review: str, out_dir: str) -> dict:
         detail = {"cases": result["cases"], "MB": round(out.stat().st_size / 1e6, 1),
                   "rows": result.get("rows") or sum(result["sheets"].values())}
     seconds, cpu = time.perf_counter() - t, time.process_time() - cpu
-    return {"task": task, "seconds": seconds, "cpu": cpu, "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+    return {"task": task, "seconds": seconds, "cpu": cpu, "rss_mb": peak_rss_mb(),
             **detail}
 
 

@@ -20,6 +20,7 @@ import sys
 import tempfile
 import time
 from pathlib import Path
+from types import SimpleNamespace
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -57,7 +58,7 @@ def synthetic_public(path: Path, n: int) -> tuple[Path, float]:
     """public.db of n quotes written straight from synthetic rows (no review): for
     query latency and size at a scale where building the review would take minutes."""
     from rapidreview.privacy import control_table
-    from rapidreview.publish import build, config
+    from rapidreview.publish import build, config, quote_ids
 
     rng = random.Random(7)
     pool = FALLBACK
@@ -91,9 +92,13 @@ def synthetic_public(path: Path, n: int) -> tuple[Path, float]:
                "theme_quotes": [], "ledger": {"recommendations": [], "evidence": []}}
     path.unlink(missing_ok=True)
     t = time.perf_counter()
+    key = rng.randbytes(32)  # keyed quote numbers, as publish gives them
+
+    numbers = SimpleNamespace(many=lambda ids: [quote_ids.keyed_number(key, s) for s in ids])
+
     conn = build.create(path, ["Service"])
-    build.insert_quotes(conn, ["Service"], quotes, quote_codes)
-    build.insert_rest(conn, content)
+    build.insert_quotes(conn, ["Service"], quotes, quote_codes, numbers)
+    build.insert_rest(conn, content, numbers)
     build.finish(conn, ["Service"])
     conn.close()
     elapsed = time.perf_counter() - t

@@ -7,7 +7,9 @@ dashboard page through a real `rapidreview serve public.db --public` on loopback
 
 Baselines measured in the same run: peak memory of a process that only imports
 rapidreview and loads the redaction detectors (publish's floor); Datasette's cheapest page
-(`/-/versions.json`) for latency. Each publish runs in a fresh subprocess that reports its
+(`/-/versions.json`) for latency; and, with `--baseline-code DIR` (a copy of an earlier
+`rapidreview` package in DIR), publish by that code on the same review, alternating runs
+with the current code, so a change's cost is a ratio measured under the same load. Each publish runs in a fresh subprocess that reports its
 own peak RSS (getrusage), cross-checked by sampling it with psutil. Reviews come from
 bench/make_big_review.py and are kept in --dir for the next run.
 """
@@ -59,10 +61,12 @@ print(json.dumps({"maxrss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrs
 """
 
 
-def run_child(code: str, *args) -> dict:
-    """Run `code` in a fresh interpreter; its JSON line, plus the peak RSS psutil saw."""
+def run_child(code: str, *args, package_dir: Path | None = None) -> dict:
+    """Run `code` in a fresh interpreter (importing rapidreview from `package_dir` when
+    given); its JSON line, plus the peak RSS psutil saw."""
+    env = {**os.environ, "PYTHONPATH": str(package_dir)} if package_dir else None
     proc = subprocess.Popen([sys.executable, "-c", code, *map(str, args)], stdout=subprocess.PIPE, text=True,
-                            cwd=ROOT)
+                            cwd=package_dir or ROOT, env=env)
     watcher, peak = psutil.Process(proc.pid), 0
     while proc.poll() is None:
         try:
@@ -92,8 +96,12 @@ def measure_publish(args) -> tuple[dict, Path]:
             print(f"built {review.name} in {time.perf_counter() - t:.0f}s", file=sys.stderr)
         public = args.dir / f"public-{n}.db"
         floor = run_child(FLOOR_CHILD, review)["maxrss_mb"]
-        runs = [run_child(PUBLISH_CHILD, review, public, json.dumps(PUBLISHABLE), MIN_GROUP)
-                for _ in range(args.publish_repeat)]
+        runs, before = [], []
+        for _ in range(args.publish_repeat):  # alternating: both see the same load
+            if args.baseline_code:
+                before.append(run_child(PUBLISH_CHILD, review, args.dir / f"public-{n}-baseline.db",
+                                        json.dumps(PUBLISHABLE), MIN_GROUP, package_dir=args.baseline_code))
+            runs.append(run_child(PUBLISH_CHILD, review, public, json.dumps(PUBLISHABLE), MIN_GROUP))
         figures[n] = {"floor_mb": floor, "runs": runs, "public_mb": public.stat().st_size / 1e6,
                       "review_mb": review.stat().st_size / 1e6, "tables": runs[0]["tables"]}
         secs, cpu = [r["seconds"] for r in runs], [r["cpu"] for r in runs]
@@ -103,6 +111,15 @@ def measure_publish(args) -> tuple[dict, Path]:
               f"(psutil {span([r['psutil_peak_mb'] for r in runs], '{:.0f}')} MB; floor {floor:.0f} MB: "
               f"+{span([r - floor for r in rss], '{:.0f}')} MB); public.db {figures[n]['public_mb']:.0f} MB "
               f"({figures[n]['public_mb'] / figures[n]['review_mb']:.2f}x review.db); {runs[0]['tables']}")
+        if before:
+            figures[n]["baseline_runs"] = before
+            ratio = [a["seconds"] / b["seconds"] for a, b in zip(runs, before)]
+            cpu_ratio = [a["cpu"] / b["cpu"] for a, b in zip(runs, before)]
+            print(f"{'':>9s}  baseline code ({args.baseline_code}): publish {span([b['seconds'] for b in before])} s "
+                  f"wall, {span([b['cpu'] for b in before])} s CPU, peak RSS "
+                  f"{span([b['maxrss_mb'] for b in before], '{:.0f}')} MB; this code / baseline: wall "
+                  f"x{span(ratio, '{:.2f}')}, CPU x{span(cpu_ratio, '{:.2f}')}, peak RSS "
+                  f"{span([a['maxrss_mb'] - b['maxrss_mb'] for a, b in zip(runs, before)], '{:+.0f}')} MB")
     if len(args.sizes) > 1:
         small, big = min(args.sizes), max(args.sizes)
         per = {n: min(r["cpu"] for r in figures[n]["runs"]) / n for n in (small, big)}
@@ -164,6 +181,7 @@ def requests_for(public: Path) -> list[tuple[str, list[str]]]:
     questions = [r[0] for r in conn.execute("SELECT DISTINCT question FROM quotes")]
     months = [r[0] for r in conn.execute("SELECT DISTINCT month FROM quotes ORDER BY month")]
     services = [r[0] for r in conn.execute("SELECT DISTINCT Service FROM quotes")]
+    pages = [r[0] for r in conn.execute("SELECT quote_id FROM quotes ORDER BY quote_id LIMIT 10 OFFSET 500")]
     conn.close()
     words = ["staff", "waiting", "parking", "appointment", "phone", "\"phone line\"", "nurse*", "rude OR kind",
              "receptionist", "discharge"]
@@ -194,7 +212,7 @@ def requests_for(public: Path) -> list[tuple[str, list[str]]]:
                                    for i in range(variants)]),
         ("table quotes FTS", [f"/{name}/quotes?_search=" + quote(words[i]) for i in range(variants)]),
         ("table counts filtered", [f"/{name}/counts?dimension=month&measure=theme"]),
-        ("table quotes.json keyset page 2", [f"/{name}/quotes.json?_next={500 * (i + 1)}&_size=50"
+        ("table quotes.json keyset page 2", [f"/{name}/quotes.json?_next={pages[i % len(pages)]}&_size=50"
                                              for i in range(variants)]),
     ]
     dash = [
@@ -264,6 +282,8 @@ def main() -> None:
     ap.add_argument("--publish-repeat", type=int, default=2)
     ap.add_argument("--repeat", type=int, default=40, help="Requests per measured page.")
     ap.add_argument("--serve-only", action="store_true", help="Skip publishing: serve the largest public db.")
+    ap.add_argument("--baseline-code", type=Path, metavar="DIR",
+                    help="A directory holding an earlier rapidreview package: publish with it too, alternating.")
     ap.add_argument("--json", type=Path, help="Also write every figure here.")
     args = ap.parse_args()
     args.dir.mkdir(parents=True, exist_ok=True)

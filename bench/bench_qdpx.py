@@ -15,7 +15,6 @@ from __future__ import annotations
 import argparse
 import csv
 import json
-import resource
 import subprocess
 import sys
 import tempfile
@@ -26,7 +25,8 @@ from pathlib import Path
 HERE = Path(__file__).resolve().parent
 ROOT = HERE.parent
 sys.path.insert(0, str(ROOT))
-
+sys.path.insert(0, str(HERE))
+from runner import peak_rss_mb  # noqa: E402
 
 # ---------------------------------------------------------------- steps (each in a child process)
 
@@ -59,17 +59,6 @@ def step(name: str, args: list[str]) -> dict:
     out["seconds"] = time.perf_counter() - t
     out["max_rss_mb"] = peak_rss_mb()
     return out
-
-
-def peak_rss_mb() -> float:
-    # VmHWM starts afresh at exec; ru_maxrss of a child can carry its parent's peak from before the fork.
-    try:
-        for line in Path("/proc/self/status").read_text().splitlines():
-            if line.startswith("VmHWM:"):
-                return int(line.split()[1]) / 1024
-    except OSError:
-        pass
-    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def run(name: str, *args) -> dict:

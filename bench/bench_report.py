@@ -20,7 +20,7 @@ import time
 from pathlib import Path
 
 from runner import main as runner_main
-from runner import spread
+from runner import peak_rss_mb, spread
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
@@ -44,8 +44,6 @@ def prepare(path: Path, n: int, demo_dir: Path) -> None:
 
 def run_task(task: str, review: str, out_dir: str) -> dict:
     """In a child process: run one task, report seconds and peak RSS."""
-    import resource
-
     from rapidreview import store
     from rapidreview.privacy.quotes import publishable_segment_batches
     from rapidreview.report import ReportConfig, make_report
@@ -67,7 +65,7 @@ def run_task(task: str, review: str, out_dir: str) -> dict:
         result = make_report(db, out, config)
         detail = {"KB": round(out.stat().st_size / 1e3), "themes": result.themes, "charts": result.charts}
     seconds = time.perf_counter() - t
-    return {"task": task, "seconds": seconds, "rss_mb": resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024,
+    return {"task": task, "seconds": seconds, "rss_mb": peak_rss_mb(),
             **detail}
 
 

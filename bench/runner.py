@@ -4,9 +4,23 @@ the repeats, so a noisy minute on a shared machine hits every task alike."""
 from __future__ import annotations
 
 import json
+import resource
 import statistics
 import subprocess
 import sys
+from pathlib import Path
+
+
+def peak_rss_mb() -> float:
+    """This process's peak RSS. VmHWM starts afresh at exec; ru_maxrss of a child can carry
+    its parent's peak from before the fork (a test that has just built a big review)."""
+    try:
+        for line in Path("/proc/self/status").read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    except OSError:
+        pass
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
 
 
 def spread(values: list[float], fmt: str = "{:.2f}") -> str:

@@ -25,7 +25,6 @@ from __future__ import annotations
 
 import csv
 import dataclasses
-import functools
 import os
 import re
 import tempfile
@@ -139,24 +138,27 @@ def build_matrix(db: sqlite_utils.Database, options: MatrixOptions | None = None
     if options.compare:
         known = waves.wave_labels(db)
         options.compare = tuple(waves.check_wave(db, w, known) for w in options.compare)
+    # Every text that is not a quote (code names, labels, group values, waves, questions)
+    # goes through the review's own redactor: its privacy config and the names it knows.
+    clean = privacy.free_text_redactor(db)
     if options.columns == "codes":
-        sheets, run = _code_sheets(db), None
+        sheets, run = _code_sheets(db, clean), None
         placed = _segment_codes(db, {c.id for s in sheets for c in s.columns})
     else:
         run = _run(db, options.run_id)
         sheets, placed = [MatrixSheet("Themes", [])], _segment_themes(db, run["id"])
-    quotes, seg_doc, doc_case, vocab, n_quotable = _publishable(db, placed, by, run, options.min_group)
+    quotes, seg_doc, doc_case, vocab, n_quotable = _publishable(db, placed, by, run, options.min_group, clean)
     if run:
-        sheets[0].columns = [Column(t["number"], str(t["number"]), t["label"]) for t in _theme_labels(run, vocab)]
+        sheets[0].columns = [Column(t["number"], str(t["number"]), t["label"]) for t in _theme_labels(run, vocab, clean)]
     cases = _place(sheets, placed, quotes, seg_doc, doc_case)
-    m = Matrix(options, sheets, cases, quotes, _segment_info(db, seg_doc), [], n_quotable=n_quotable)
+    m = Matrix(options, sheets, cases, quotes, _segment_info(db, seg_doc, clean), [], n_quotable=n_quotable)
     if options.summary == "count" and by:
         respondent = dict(db.execute("SELECT id, coalesce(respondent_id, 'doc' || id) FROM documents"))
         m.unit_of = {s: respondent[d] for s, d in seg_doc.items()}
-    m.about = _about(db, m, run["id"] if run else None)
+    m.about = _about(db, m, run["id"] if run else None, clean)
     if options.compare:
         labels = {c.id: c.name for c in sheets[0].columns} if run else None
-        m.comparisons = _comparisons(db, options, doc_case, run["id"] if run else None, labels)
+        m.comparisons = _comparisons(db, options, doc_case, run["id"] if run else None, labels, clean)
     return m
 
 
@@ -176,7 +178,7 @@ def _place(sheets: list[MatrixSheet], placed: dict, quotes: dict, seg_doc: dict,
     return cases
 
 
-def _publishable(db, placed: dict, by: str | None, run, min_group: int):
+def _publishable(db, placed: dict, by: str | None, run, min_group: int, clean):
     """Stream the publishable segments (as publish reads them) and keep what the matrix
     needs: the redacted texts of segments with a code or theme, their documents, each
     document's case; and, for theme labels, the words of everything quotable."""
@@ -194,17 +196,18 @@ def _publishable(db, placed: dict, by: str | None, run, min_group: int):
         for s in batch:
             doc = s["document_id"]
             if doc not in doc_case:  # every quotable document: wave comparisons need whole groups
-                doc_case[doc] = _case(doc, s, by, respondent)
+                doc_case[doc] = _case(doc, s, by, respondent, clean)
             if s["segment_id"] in placed:
                 quotes[s["segment_id"]], seg_doc[s["segment_id"]] = s["text"], doc
     return quotes, seg_doc, doc_case, vocab, n
 
 
-def _case(doc: int, segment: dict, by: str | None, respondent: dict):
+def _case(doc: int, segment: dict, by: str | None, respondent: dict, clean):
     """A redacted group value; or the respondent id, or minus the document id for a
     document with no respondent (ints: a tuple per document cost ~60 bytes each)."""
     if by:
-        return _redacted_value(segment["group"].get(by) or MISSING)
+        # As publish shows attribute values: a free-text attribute must not carry a phone number or a name.
+        return clean(segment["group"].get(by) or MISSING)
     return respondent[doc] if respondent.get(doc) is not None else -doc
 
 
@@ -214,19 +217,13 @@ def _attribute(db, name: str) -> str:
     return resolve_attribute(db, name)
 
 
-@functools.lru_cache(maxsize=4096)
-def _redacted_value(value: str) -> str:
-    # As publish shows attribute values: a free-text attribute must not carry a phone number or a name.
-    return privacy.redact_text(value)[0]
-
-
 def _case_order(case):
     if isinstance(case, str):
         return (1, "", 0) if case == MISSING else (0, case, 0)
     return (0, "R" if case > 0 else "S", abs(case))  # respondents, then documents without one
 
 
-def _code_sheets(db) -> list[MatrixSheet]:
+def _code_sheets(db, clean) -> list[MatrixSheet]:
     """One sheet per top-level code, its columns the code and its descendants."""
     sheets: dict[int, MatrixSheet] = {}
     titles: set[str] = set()
@@ -234,8 +231,8 @@ def _code_sheets(db) -> list[MatrixSheet]:
     for code in waves.code_tree(db):
         if code["depth"] == 0:
             root_of[code["group"]] = code["id"]
-            sheets[code["id"]] = MatrixSheet(_sheet_title(code["group"], titles), [])
-        sheets[root_of[code["group"]]].columns.append(Column(code["id"], code["key"], code["name"]))
+            sheets[code["id"]] = MatrixSheet(_sheet_title(clean(code["group"]), titles), [])
+        sheets[root_of[code["group"]]].columns.append(Column(code["id"], code["key"], clean(code["name"])))
     if not sheets:
         raise MatrixError("this review has no codebook yet. Load one with `rapidreview codebook load REVIEW_DB "
                           "FILE.yaml`, or use --columns themes.")
@@ -264,12 +261,12 @@ def _segment_themes(db, run_id: int) -> dict[int, list[int]]:
     return placed
 
 
-def _theme_labels(run, vocab):
+def _theme_labels(run, vocab, clean):
     # Labels exactly as publish shows them: redacted, and rebuilt from key terms when the
     # model's label uses words only a withdrawn respondent said.
     from .publish.build import _theme_labels as published_labels
 
-    return published_labels(run, vocab)
+    return published_labels(run, vocab, clean)
 
 
 def _sheet_title(name: str, taken: set[str]) -> str:
@@ -283,17 +280,17 @@ def _sheet_title(name: str, taken: set[str]) -> str:
     return title
 
 
-def _segment_info(db, seg_doc: dict) -> dict:
-    """segment id -> (wave, question), for the Trace sheet."""
-    doc_ids, strings = set(seg_doc.values()), {}
-    info = {d: (w, strings.setdefault(q, q)) for d, w, q in db.execute(  # one copy of each question's text
+def _segment_info(db, seg_doc: dict, clean) -> dict:
+    """segment id -> (wave, question), redacted, for the Trace sheet."""
+    doc_ids = set(seg_doc.values())
+    info = {d: (clean(w), clean(q)) for d, w, q in db.execute(  # cached: one copy of each question's text
         "SELECT d.id, s.batch, d.question FROM documents d JOIN sources s ON s.id = d.source_id") if d in doc_ids}
     return {seg: info[doc] for seg, doc in seg_doc.items()}
 
 
-def _about(db, m: Matrix, run_id) -> list[tuple[str, object]]:
+def _about(db, m: Matrix, run_id, clean) -> list[tuple[str, object]]:
     o = m.options
-    books = [f"{r[0]} version {r[1]}" + (f" ({r[2]})" if r[2] else "") for r in db.execute(
+    books = [clean(f"{r[0]} version {r[1]}" + (f" ({r[2]})" if r[2] else "")) for r in db.execute(
         "SELECT b.name, v.version, v.label FROM codebooks b JOIN codebook_versions v ON v.codebook_id = b.id "
         "WHERE v.version = (SELECT max(version) FROM codebook_versions WHERE codebook_id = b.id) ORDER BY b.id")]
     n_coded = sum(len(s.keys) for s in m.sheets)
@@ -332,7 +329,7 @@ COMPARE_HEADER = ["Group", "Code", "Before", "Of", "Before %", "After", "Of", "A
                   "p-value", "Test", "Note"]
 
 
-def _comparisons(db, options: MatrixOptions, doc_case: dict, run_id, labels: dict | None) -> list:
+def _comparisons(db, options: MatrixOptions, doc_case: dict, run_id, labels: dict | None, clean) -> list:
     before, after = options.compare
     by = "code" if options.columns == "codes" else "theme"
     header = [h if h != "Code" or by == "code" else "Label" for h in COMPARE_HEADER]
@@ -342,18 +339,20 @@ def _comparisons(db, options: MatrixOptions, doc_case: dict, run_id, labels: dic
         for doc, case in doc_case.items():
             groups.setdefault(case, set()).add(doc)
     results = waves.compare_groups(db, before, after, by, groups, run_id=run_id, labels=labels)
-    out = [(f"Waves by {by}", header, [_compare_row(r, by) for r in results.pop(None).rows])]
+    out = [(f"Waves by {by}", header, [_compare_row(r, by, clean) for r in results.pop(None).rows])]
     if options.by:
-        rows = [[case] + _compare_row(r, by) for case in sorted(results, key=_case_order) for r in results[case].rows]
+        rows = [[case] + _compare_row(r, by, clean) for case in sorted(results, key=_case_order)
+                for r in results[case].rows]
         out.append((_sheet_title(f"Waves by {options.by}", set()), [options.by] + header, rows))
     return out
 
 
-def _compare_row(r: waves.WaveRow, by: str) -> list:
+def _compare_row(r: waves.WaveRow, by: str, clean) -> list:
     # Counts as numbers where shown (they sort and sum), '<8' where hidden.
     before = r.shown_before if r.n_before is None else r.n_before
     after = r.shown_after if r.n_after is None else r.n_after
-    return [r.group if by == "code" else r.key, r.name, before, r.denominator_before, r.share_before,
+    # Theme labels come redacted (publish's); code and group names are redacted here.
+    return [clean(r.group) if by == "code" else r.key, clean(r.name) if by == "code" else r.name, before, r.denominator_before, r.share_before,
             after, r.denominator_after, r.share_after, r.change,
             None if r.p_value is None else round(r.p_value, 4), r.test, r.note]
 

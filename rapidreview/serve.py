@@ -269,6 +269,12 @@ DESCRIPTIONS: dict[str, tuple[str, dict[str, str]]] = {
         "value": "The secret.",
         "created_at": "When it was made (UTC).",
     }),
+    "privacy_config": ("The privacy config the latest `rapidreview redact` used: theme labels, codebook text and "
+                       "the ledger are redacted with it (and the review's known names) when they leave the review.", {
+        "id": "Always 1: one config per review.",
+        "config": "JSON: allow-list, your own patterns, listed names, detectors (as in privacy.yaml).",
+        "saved_at": "When `redact` last ran with it (UTC).",
+    }),
     "respondent_attributes": ("Attributes per respondent (a view over attributes and documents).", {
         "respondent_id": "The respondent.",
         "name": "Attribute name.",

@@ -181,7 +181,9 @@ def published_theme_labels(db: sqlite_utils.Database, run: dict) -> dict[int, st
     vocab = Vocabulary(_theme_phrases(run))
     for batch in publishable_segment_batches(db):
         vocab.update(s["text"] for s in batch)
-    return {t["number"]: t["label"] for t in _theme_labels(run, vocab)}
+    # The review's own redactor (its privacy config and known names), as publish uses: the
+    # generic detectors alone miss a participant's name in a short label.
+    return {t["number"]: t["label"] for t in _theme_labels(run, vocab, privacy.free_text_redactor(db))}
 
 
 # ---------------------------------------------------------------- comparison

@@ -100,8 +100,10 @@ def test_unfiltered_counts_are_the_published_ones(conn):
     published = {label: shown for label, shown in conn.execute(
         "SELECT item, shown FROM counts WHERE measure = 'theme' AND dimension = 'all' AND value = 'All'")}
     assert out["source"] == "published counts"
-    assert {t["label"]: t["count"]["shown"] for t in out["themes"]} == {k: v for k, v in published.items()
-                                                                        if k != "Total"}
+    # A theme with no published quotes (all withheld, small groups) has no counts row: 0.
+    assert {t["label"]: t["count"]["shown"] for t in out["themes"]} == {
+        label: published.get(label, "0") for label, in conn.execute("SELECT label FROM themes")}
+    assert set(published) - {"Total"} <= {t["label"] for t in out["themes"]}
     assert out["total"]["shown"] == published["Total"]
     sizes = [t["count"]["n"] for t in out["themes"] if t["count"]["n"] is not None]
     assert sizes == sorted(sizes, reverse=True)
@@ -183,12 +185,12 @@ def test_options_list_every_value(conn):
 
 def test_keyset_pages_walk_every_quote_of_a_theme_once(conn):
     number = explore.themes(conn)[0]["number"]
-    expected = [r[0] for r in conn.execute("SELECT segment_id FROM quotes WHERE theme_number = ? ORDER BY 1",
+    expected = [r[0] for r in conn.execute("SELECT quote_id FROM quotes WHERE theme_number = ? ORDER BY 1",
                                            [number])]
     seen, after, pages = [], None, []
     while True:
         page = explore.quotes_page(conn, explore.Filters(), theme=number, after=after, size=7)
-        seen += [q["segment_id"] for q in page["quotes"]]
+        seen += [q["quote_id"] for q in page["quotes"]]
         pages.append(page)
         if page["next"] is None:
             break
@@ -196,16 +198,16 @@ def test_keyset_pages_walk_every_quote_of_a_theme_once(conn):
     assert seen == expected and len(pages) == -(-len(expected) // 7)
     # Previous from page 3 gives page 2 back.
     back = explore.quotes_page(conn, explore.Filters(), theme=number, before=pages[2]["previous"], size=7)
-    assert [q["segment_id"] for q in back["quotes"]] == [q["segment_id"] for q in pages[1]["quotes"]]
+    assert [q["quote_id"] for q in back["quotes"]] == [q["quote_id"] for q in pages[1]["quotes"]]
     assert pages[0]["previous"] is None and back["next"] == pages[1]["next"]
 
 
 def test_quote_cards_carry_codes_and_attributes(conn):
     code, = conn.execute("SELECT code FROM quote_codes GROUP BY code ORDER BY count(*) DESC LIMIT 1").fetchone()
     page = explore.quotes_page(conn, explore.Filters(), code=code)
-    expected = [r[0] for r in conn.execute("SELECT segment_id FROM quote_codes WHERE code = ? ORDER BY 1 LIMIT 20",
+    expected = [r[0] for r in conn.execute("SELECT quote_id FROM quote_codes WHERE code = ? ORDER BY 1 LIMIT 20",
                                            [code])]
-    assert [q["segment_id"] for q in page["quotes"]] == expected
+    assert [q["quote_id"] for q in page["quotes"]] == expected
     assert all(code in q["codes"] and set(q["attributes"]) == set(PUBLISHABLE) for q in page["quotes"])
 
 
@@ -215,8 +217,8 @@ def test_search_with_filters_matches_sqlite(conn):
     page = explore.quotes_page(conn, f, size=1000)
     expected = [r[0] for r in conn.execute(
         'SELECT rowid FROM quotes_fts WHERE quotes_fts MATCH \'"staff"\' AND rowid IN '
-        '(SELECT segment_id FROM quotes WHERE "Service" = ?) ORDER BY rowid', [service])]
-    assert expected and [q["segment_id"] for q in page["quotes"]] == expected
+        '(SELECT quote_id FROM quotes WHERE "Service" = ?) ORDER BY rowid', [service])]
+    assert expected and [q["quote_id"] for q in page["quotes"]] == expected
     assert page["matching"]["n"] is None or page["matching"]["n"] % 5 == 0
 
 
@@ -259,13 +261,13 @@ def test_recommendations_with_evidence(conn):
     assert recs[0]["recommendation"] == "Offer evening appointments" and recs[0]["status"] == "accepted"
     assert [t["number"] for t in recs[0]["themes"]] == [1, 2]
     assert recs[0]["quotes"] and recs[0]["quotes"][0]["text"] == conn.execute(
-        "SELECT text FROM quotes WHERE segment_id = ?", [recs[0]["quotes"][0]["segment_id"]]).fetchone()[0]
+        "SELECT text FROM quotes WHERE quote_id = ?", [recs[0]["quotes"][0]["quote_id"]]).fetchone()[0]
 
 
 # ---------------------------------------------------------------- every main query has an index
 
 
-SMALL_TABLES = {"codebook", "recommendations", "themes", "theme_quotes"}  # hundreds of rows at most
+SMALL_TABLES = {"codebook", "recommendations", "themes", "theme_quotes", "meta"}  # hundreds of rows at most
 
 
 def plans(conn, run) -> dict[str, list[str]]:
@@ -455,3 +457,34 @@ def test_a_very_common_search_is_listed_but_not_counted(conn, monkeypatch):
     assert not out["search_counted"]
     assert out["counts"] == explore.theme_counts(conn, explore.Filters())  # the search left out of the counts
     assert out["quotes"]["quotes"] and all("the" in q["text"].casefold() for q in out["quotes"]["quotes"])
+
+
+def get_html(public_db, path) -> tuple[int, str]:
+    async def go():
+        ds = make_public_datasette(public_db)
+        await ds.invoke_startup()
+        response = await ds.client.get(path)
+        return response.status_code, response.text
+
+    return run_async(go())
+
+
+def test_pages_state_the_rule_public_db_was_published_under(public_db, tmp_path):
+    from rapidreview.privacy import DisclosureRule
+
+    assert explore.rule_text(NHS_RULE) == ("1 to 7 shown as “fewer than 8”, others rounded to the nearest 5, "
+                                           "and some hidden so that a small number cannot be worked out")
+    status, page = get_html(public_db, "/-/dashboard")
+    assert status == 200 and "1 to 7 shown as “fewer than 8”, others rounded to the nearest 5" in page
+    db = store.open_review(public_db.parent / "demo" / "review.db", create=False)
+    try:
+        ruled = tmp_path / "public.db"
+        publish(db, ruled, PublishOptions(publishable=PUBLISHABLE, min_group=0,
+                                          rule=DisclosureRule(threshold=3, round_to=1, marker="<3")))
+    finally:
+        db.conn.close()
+    for path in ("/-/dashboard", "/-/dashboard/codebook"):
+        status, page = get_html(ruled, path)
+        text = " ".join(page.split())
+        assert status == 200 and "1 to 2 shown as “fewer than 3”, others exact" in text, path
+        assert "fewer than 8" not in text and "nearest 5" not in text, path

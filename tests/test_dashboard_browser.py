@@ -69,10 +69,10 @@ def test_overview_theme_quotes_and_paging(server, public_db, page):
     assert page.locator("h1").inner_text() == label
     terms = query(public_db, "SELECT key_terms FROM themes WHERE number = ?", [number])[0][0].split("; ")
     assert page.locator("ul.rr-terms li").all_inner_texts() == terms
-    expected = [r[0] for r in query(public_db, "SELECT segment_id FROM quotes WHERE theme_number = ? "
-                                    "ORDER BY segment_id LIMIT 40", [number])]
+    expected = [r[0] for r in query(public_db, "SELECT quote_id FROM quotes WHERE theme_number = ? "
+                                    "ORDER BY quote_id LIMIT 40", [number])]
     assert card_ids(page) == expected[:20]
-    first_text = query(public_db, "SELECT text FROM quotes WHERE segment_id = ?", [expected[0]])[0][0]
+    first_text = query(public_db, "SELECT text FROM quotes WHERE quote_id = ?", [expected[0]])[0][0]
     assert page.locator(".rr-card blockquote").first.inner_text() == first_text
 
     page.get_by_role("link", name="Next").click()
@@ -90,14 +90,14 @@ def test_filter_by_service_and_search(server, public_db, page):
     assert parse_qs(urlsplit(page.url).query)["attr.Service"] == [service]
     services = page.locator(".rr-card dt:text-is('Service') + dd").all_inner_texts()
     assert len(services) == 20 and set(services) == {service}
-    assert card_ids(page) == [r[0] for r in query(public_db, 'SELECT segment_id FROM quotes WHERE "Service" = ? '
-                                                  "ORDER BY segment_id LIMIT 20", [service])]
+    assert card_ids(page) == [r[0] for r in query(public_db, 'SELECT quote_id FROM quotes WHERE "Service" = ? '
+                                                  "ORDER BY quote_id LIMIT 20", [service])]
     # The filter stays selected, and search narrows within it.
     assert page.get_by_label("Service").input_value() == service
     page.get_by_label("Search quotes").fill("staff")
     page.get_by_role("button", name="Apply filters").click()
     expected = [r[0] for r in query(public_db, "SELECT rowid FROM quotes_fts WHERE quotes_fts MATCH 'staff' AND rowid IN "
-                                    '(SELECT segment_id FROM quotes WHERE "Service" = ?) ORDER BY rowid LIMIT 20',
+                                    '(SELECT quote_id FROM quotes WHERE "Service" = ?) ORDER BY rowid LIMIT 20',
                                     [service])]
     assert expected and card_ids(page) == expected
     assert all("staff" in t.casefold() for t in page.locator(".rr-card blockquote").all_inner_texts())
@@ -126,7 +126,7 @@ def test_codebook_to_a_code_and_the_ledger(server, public_db, page):
     assert link.locator("xpath=..").locator(".rr-count").inner_text() == f"{shown} quotes"
     link.click()
     assert page.locator("h1").inner_text() == code
-    expected = [r[0] for r in query(public_db, "SELECT segment_id FROM quote_codes WHERE code = ? ORDER BY 1 LIMIT 20",
+    expected = [r[0] for r in query(public_db, "SELECT quote_id FROM quote_codes WHERE code = ? ORDER BY 1 LIMIT 20",
                                     [code])]
     assert card_ids(page) == expected
     codes = page.locator(".rr-card").first.locator("ul.rr-codes li").all_inner_texts()

@@ -25,13 +25,21 @@ def _import(review: Path, csv_path: Path) -> subprocess.Popen:
         stdout=subprocess.PIPE, stderr=subprocess.PIPE)
 
 
+def _indexes(review: Path) -> list:
+    conn = sqlite3.connect(review)
+    try:
+        return sorted(conn.execute("SELECT name, sql FROM sqlite_master WHERE type = 'index'"))
+    finally:
+        conn.close()
+
+
 def test_kill_during_import_leaves_database_unchanged(tmp_path):
     review = tmp_path / "review.db"
     small, big = tmp_path / "wave1.csv", tmp_path / "wave2.csv"
     gen_survey.write_csv(small, 200, seed=1)
     gen_survey.write_csv(big, 100_000, seed=2)
     assert _import(review, small).wait(timeout=120) == 0
-    before = snapshot(review)
+    before, indexes = snapshot(review), _indexes(review)  # a file this big has its indexes built at the end
     wal = Path(str(review) + "-wal")
 
     proc = _import(review, big)
@@ -47,6 +55,7 @@ def test_kill_during_import_leaves_database_unchanged(tmp_path):
     assert proc.returncode == -signal.SIGKILL
 
     assert snapshot(review) == before
+    assert _indexes(review) == indexes
     conn = sqlite3.connect(review)
     try:
         assert conn.execute("PRAGMA integrity_check").fetchone()[0] == "ok"

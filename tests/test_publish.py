@@ -13,6 +13,7 @@ import pytest
 
 from rapidreview import privacy
 from rapidreview.ingest import ImportOptions, import_files
+from rapidreview.privacy import DisclosureRule
 from rapidreview.publish import PublishError, PublishOptions, ledger, publish
 from rapidreview.themes import ThemeOptions, find_themes
 
@@ -110,7 +111,8 @@ def test_public_db_holds_nothing_personal(review, tmp_path):
 def test_counts_are_controlled(review, tmp_path):
     db = redacted_review(review)
     public = tmp_path / "public.db"
-    publish(db, public, PublishOptions(publishable=["Service"]))
+    # min_group 0: the small service's quotes published, so its counts are there to control.
+    publish(db, public, PublishOptions(publishable=["Service"], min_group=0))
     conn = sqlite3.connect(public)
     counts = conn.execute("SELECT n, shown, suppressed FROM counts").fetchall()
     assert counts and any(s for _, _, s in counts)  # the 3-respondent service is suppressed somewhere
@@ -155,6 +157,35 @@ def test_rebuilt_from_scratch_and_min_group(review, tmp_path):
     assert result.withheld_quotes == 6
     assert not list(tmp_path.glob("public.db.*.tmp"))  # no temp file left behind
     conn.close()
+
+
+def test_small_groups_are_withheld_by_default(review, tmp_path):
+    """Counts are counts of published quotes, and quotes.csv counts them exactly: only
+    withholding a small group's quotes protects it, so that is the default."""
+    privacy.redact(review)
+
+    def published(name, **options):
+        result = publish(review, tmp_path / name, PublishOptions(**options))
+        conn = sqlite3.connect(tmp_path / name)
+        tiny = conn.execute("SELECT count(*) FROM quotes WHERE Service = 'Tiny clinic'").fetchone()[0] \
+            if "publishable" in options else None
+        meta = conn.execute("SELECT min_group, threshold FROM meta").fetchone()
+        conn.close()
+        return result, tiny, meta
+
+    result, tiny, meta = published("default.db", publishable=["Service"])
+    assert (result.min_group, tiny, meta) == (8, 0, (8, 8)) and result.withheld_quotes == 6 and not result.warnings
+    # The default follows the rule: with 1-2 hidden, a group of 3 is big enough.
+    rule = DisclosureRule(threshold=3, round_to=1, marker="<3")
+    result, tiny, meta = published("ruled.db", publishable=["Service"], rule=rule)
+    assert (result.min_group, tiny, meta) == (3, 6, (3, 3)) and not result.warnings
+    # An explicit 0 still publishes them, and says what that means.
+    result, tiny, meta = published("opt-out.db", publishable=["Service"], min_group=0)
+    assert (result.min_group, tiny, meta) == (0, 6, (0, 8)) and result.withheld_quotes == 0
+    assert len(result.warnings) == 1 and "fewer than" not in result.warnings[0] and "1 to 7" in result.warnings[0]
+    # Nothing published to group by: nothing withheld.
+    result, _, meta = published("plain.db")
+    assert (result.min_group, meta) == (0, (0, 8)) and result.withheld_quotes == 0 and not result.warnings
 
 
 def test_refuses_to_overwrite_a_review_or_another_file(review, tmp_path, review_path):
@@ -271,7 +302,8 @@ def test_transcripts_publish_participant_words_only(db, tmp_path):
     import_files(db, [path], ImportOptions())
     privacy.redact(db)
     public = tmp_path / "public.db"
-    publish(db, public, PublishOptions(publishable=["service"]))
+    # One interview is a group of one: published here (min_group 0) to see what of it goes out.
+    publish(db, public, PublishOptions(publishable=["service"], min_group=0))
     blob = "\n".join(all_text(public))
     assert "nightmare" in blob and "gave up" in blob
     for absent in ("Sam Jones", "Kezia", "Okafor", "booking an appointment", "happened next", "North Tyneside",

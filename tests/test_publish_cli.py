@@ -48,3 +48,36 @@ def test_publish_cli_errors(review, review_path, tmp_path, run):  # noqa: F811
 def test_help_teaches(run, path):
     result = run(*path, "--help")
     assert result.exit_code == 0 and "Example" in result.output
+
+
+def test_publish_cli_rule_and_min_group(review, review_path, tmp_path, run):  # noqa: F811
+    privacy.redact(review)
+
+    def publish_with(name, *options):
+        result = run("publish", review_path, tmp_path / name, "--publishable", "Service", *options, "--json")
+        assert result.exit_code == 0, result.output
+        conn = sqlite3.connect(tmp_path / name)
+        meta = conn.execute("SELECT threshold, round_to, marker, min_group FROM meta").fetchone()
+        shown = {r[0] for r in conn.execute("SELECT shown FROM counts")}
+        conn.close()
+        return result, meta, shown
+
+    result, meta, shown = publish_with("nhs.db")
+    assert meta == (8, 5, "<8", 8) and "Warning" not in result.output
+    assert json.loads(result.stdout)["min_group"] == 8
+    result, meta, shown = publish_with("fine.db", "--suppress-below", 3, "--round-to", 1)
+    assert meta == (3, 1, "<3", 3) and "<8" not in shown
+    assert any(s.isdigit() and int(s) % 5 for s in shown)  # not rounded
+    result, meta, _ = publish_with("all.db", "--min-group", 0)
+    assert meta == (8, 5, "<8", 0)
+    warnings = [line for line in result.stderr.splitlines() if line.startswith("Warning: ")]
+    assert len(warnings) == 1 and "1 to 7 respondents" in warnings[0]
+    result = run("publish", review_path, tmp_path / "bad.db", "--suppress-below", 0)
+    assert result.exit_code == 2 and "--suppress-below" in result.output
+
+
+def test_publish_help_states_the_defaults(run):
+    text = " ".join(run("publish", "--help").output.split())
+    assert "--suppress-below N" in text and "--round-to M" in text and "[default: 8;" in text
+    assert "Default: the --suppress-below threshold (8 unless changed) when attributes are published" in text
+    assert "--suppress-below 11 --round-to 10" in text

@@ -18,7 +18,7 @@ from scipy.optimize import linprog
 from rapidreview import demo, privacy, store
 from rapidreview.ingest import ImportOptions, import_files
 from rapidreview.privacy.evaluate import score
-from rapidreview.publish import PublishOptions, publish
+from rapidreview.publish import PublishOptions, publish, quote_ids
 from rapidreview.themes import ThemeOptions, find_themes
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -137,10 +137,12 @@ def quotes_of(db, public, external_id: str) -> list[str]:
         "WHERE so.name = 'comments.csv' AND (d.external_id = ? OR d.external_id LIKE ?)",
         [external_id, external_id + " |%"])]
     assert segments, external_id
+    numbers = quote_ids.QuoteNumbers(db)  # published under their quote numbers, not segment ids
+    segments = [numbers(s) for s in segments]
     conn = sqlite3.connect(public)
     marks = ",".join("?" * len(segments))
-    out = [r[0] for r in conn.execute(f"SELECT text FROM quotes WHERE segment_id IN ({marks}) UNION ALL "
-                                      f"SELECT text FROM theme_quotes WHERE segment_id IN ({marks})",
+    out = [r[0] for r in conn.execute(f"SELECT text FROM quotes WHERE quote_id IN ({marks}) UNION ALL "
+                                      f"SELECT text FROM theme_quotes WHERE quote_id IN ({marks})",
                                       segments * 2)]
     conn.close()
     return out
@@ -235,7 +237,7 @@ def test_counts_say_nothing_the_quotes_do_not(published):
     conn = sqlite3.connect(public)
     assert conn.execute("SELECT count(*) FROM quotes").fetchone()[0] < len(privacy.publishable_segments(db))
     for measure, source, key in [("theme", "quotes q", "q.theme"),
-                                 ("code", "quote_codes c JOIN quotes q USING (segment_id)", "c.code")]:
+                                 ("code", "quote_codes c JOIN quotes q USING (quote_id)", "c.code")]:
         for dimension in ["question", "month", "Service", "Age group", "sentiment"]:
             exact = Counter({(item, value): n for item, value, n in conn.execute(
                 f"SELECT {key}, coalesce(q.\"{dimension}\", '(not given)'), count(*) FROM {source} "

@@ -267,6 +267,29 @@ def test_codes_from_an_import_without_a_codebook_round_trip(db, review_path, tmp
     assert [r[0] for r in fresh.execute("SELECT name FROM codebooks")] == ["imported"]
 
 
+def test_a_project_of_many_batches_keeps_every_coding_and_memo(db, review_path, tmp_path):
+    """Codings are parked batch by batch while the project streams in, and find their codes at the end."""
+    from rapidreview.ingest.write import BATCH
+
+    path, names = tmp_path / "many.csv", ["Parking", "Staff", "Waiting", "Cost"]
+    with open(path, "w", newline="", encoding="utf-8") as f:
+        csv.writer(f).writerows([["ID", "Answer", "Codes"]] + [
+            [str(i), f"Answer number {i} about the visit.", "; ".join(names[i % 4:i % 4 + 1 + i % 2])]
+            for i in range(2 * BATCH + 500)])
+    import_files(db, [path], ImportOptions(text=["Answer"], id="ID", codes=["Codes"]))
+    last = db.execute("SELECT max(id) FROM documents").fetchone()[0]
+    memos.add_memo(db, "document", last, "The last answer, in the last batch.", author="ana")
+    out = tmp_path / "many.qdpx"
+    export_project(db, out)
+    fresh = store.open_review(tmp_path / "fresh.db")
+    [result] = import_files(fresh, [out])
+    before, after = _review(review_path), _review(tmp_path / "fresh.db")
+    assert result.counts["documents"] == 2 * BATCH + 500
+    assert after["codings"] == before["codings"] and len(after["codings"]) == result.counts["codings"] > 2 * BATCH
+    assert [r[0] for r in fresh.execute("SELECT text FROM memos")] == ["The last answer, in the last batch."]
+    assert not fresh.execute("SELECT name FROM temp.sqlite_master").fetchall()  # nothing parked is left
+
+
 def test_cli_export_and_import(small, run, tmp_path, review_path):
     out = tmp_path / "cli.qdpx"
     result = run("export", review_path, "--format", "qdpx", "-o", out)

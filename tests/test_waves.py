@@ -285,3 +285,24 @@ def test_cli_unknown_wave_is_one_line_error(wave_review, tmp_path):
     result = CliRunner().invoke(cli, ["waves", str(wave_review), "--compare", "2025-Q3", Q2])
     assert result.exit_code == 1
     assert result.output.startswith("Error: unknown wave '2025-Q3'") and "Traceback" not in result.output
+
+
+def test_theme_labels_are_redacted_with_the_reviews_known_names(wdb):
+    """A name only the review knows (listed in its privacy config) in a researcher's theme
+    label: the generic detectors miss it, `waves` must not (as publish does not)."""
+    from dataclasses import replace
+
+    from rapidreview.privacy.known import save_config, stored_config
+    from rapidreview.themes import get_run
+
+    save_config(wdb, replace(stored_config(wdb), names=["Yorrin Quenby"]))
+    run_id = wdb.execute("SELECT max(id) FROM theme_runs").fetchone()[0]
+    number = wdb.execute("SELECT min(number) FROM themes WHERE run_id = ? AND kind = 'theme'", [run_id]).fetchone()[0]
+    label = "waiting for yorrin quenby to ring back"
+    wdb.execute("UPDATE themes SET label = ? WHERE run_id = ? AND number = ?", [label, run_id, number])
+    wdb.conn.commit()
+    assert "quenby" in privacy.redact_text(label)[0]  # the generic detectors alone let it through
+    labels = waves.published_theme_labels(wdb, get_run(wdb, run_id))
+    assert labels[number] == "waiting for [NAME 1] to ring back"
+    rows = waves.compare(wdb, Q1, Q2, by="theme", rule=NO_CONTROL).rows
+    assert labels[number] in {r.name for r in rows} and not any("quenby" in r.name.casefold() for r in rows)

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import click
 
+from ..privacy import NHS_RULE, DisclosureRule
 from ..publish import PublishOptions, ledger, publish
 from .common import echo_json, json_option, open_existing, review_argument, table
 
@@ -14,8 +15,15 @@ from .common import echo_json, json_option, open_existing, review_argument, tabl
 @click.option("--publishable", multiple=True, metavar="ATTR",
               help="A respondent attribute commissioners may see and filter by, e.g. --publishable Service. "
                    "Repeatable. No other attribute is ever published.")
-@click.option("--min-group", type=int, default=0, show_default=True,
-              help="Withhold quotes from groups (by the publishable attributes) of fewer respondents than this.")
+@click.option("--min-group", type=click.IntRange(min=0), default=None, metavar="SIZE",
+              help="Withhold quotes from groups (by the publishable attributes) of fewer respondents than this. "
+                   "Default: the --suppress-below threshold (8 unless changed) when attributes are published. "
+                   "--min-group 0 "
+                   "publishes every group's quotes, with a warning: anyone can count them.")
+@click.option("--suppress-below", type=click.IntRange(min=1), default=NHS_RULE.threshold, show_default=True,
+              metavar="N", help="Counts from 1 to N-1 are hidden, shown as '<N' (NHS practice: 8).")
+@click.option("--round-to", type=click.IntRange(min=1), default=NHS_RULE.round_to, show_default=True, metavar="M",
+              help="Other counts are rounded to the nearest M (1: exact).")
 @click.option("--run", "run_id", type=int, help="Theme run to publish (default: the latest).")
 @click.option("--title", default="Rapid review", show_default=True, help="Title of the Datasette site.")
 @click.option("--description", help="What this review is, for the Datasette front page.")
@@ -25,30 +33,38 @@ from .common import echo_json, json_option, open_existing, review_argument, tabl
 @click.option("--metadata", "metadata_path", type=click.Path(dir_okay=False),
               help="Where to write the Datasette metadata (default: PUBLIC.metadata.json beside PUBLIC_DB).")
 @json_option
-def publish_command(review, public, publishable, min_group, run_id, title, description, source, source_url, licence,
-                    metadata_path, as_json):
+def publish_command(review, public, publishable, min_group, suppress_below, round_to, run_id, title, description,
+                    source, source_url, licence, metadata_path, as_json):
     """Build the commissioners' database PUBLIC_DB from scratch, with its Datasette metadata.
 
     It holds only redacted quotes from respondents who consented and did not withdraw
     (with question, month, role, accepted codes, theme, sentiment and the attributes you
-    mark --publishable), the codebook, themes, disclosure-controlled counts (1-7 hidden,
-    others rounded to 5) and the evidence ledger. Refused until `rapidreview redact` has
+    mark --publishable), each under a quote number that stays the same from one publish to
+    the next but says nothing about who said it; the codebook, themes, disclosure-controlled
+    counts (by default NHS practice: 1-7 hidden, others rounded to 5; --suppress-below and
+    --round-to change it) and the evidence ledger. Quotes from groups smaller than the
+    threshold are withheld by default (--min-group). Refused until `rapidreview redact` has
     read every answered document. Arbitrary SQL is off in the metadata; canned queries
     cover top themes, quotes by theme or code, themes by group, trends and search.
 
     \b
     Examples:
-        rapidreview publish review.db public.db --publishable Service --min-group 10
+        rapidreview publish review.db public.db --publishable Service
+        rapidreview publish review.db public.db --publishable Service --suppress-below 11 --round-to 10
         datasette serve public.db --immutable public.db -m public.metadata.json
     """
     db = open_existing(review)
-    options = PublishOptions(publishable=list(publishable), min_group=min_group, run_id=run_id, title=title,
+    rule = DisclosureRule(threshold=suppress_below, round_to=round_to, marker=f"<{suppress_below}")
+    options = PublishOptions(publishable=list(publishable), min_group=min_group, run_id=run_id, rule=rule, title=title,
                              description=description, source=source, source_url=source_url, licence=licence,
                              metadata_path=metadata_path)
     result = publish(db, public, options)
+    for warning in result.warnings:
+        click.echo(f"Warning: {warning}", err=True)
     if as_json:
         echo_json({"path": result.path, "metadata": result.metadata_path, "tables": result.tables,
-                   "withheld_quotes": result.withheld_quotes, "seconds": round(result.seconds, 3)})
+                   "withheld_quotes": result.withheld_quotes, "min_group": result.min_group,
+                   "seconds": round(result.seconds, 3)})
     else:
         click.echo(result.message(), err=True)
 
@@ -70,7 +86,8 @@ def recommend_group():
 @review_argument
 @click.argument("text")
 @click.option("--theme", "themes", type=int, multiple=True, help="Theme number (latest run unless --run). Repeatable.")
-@click.option("--quote", "quotes", type=int, multiple=True, help="Segment id of a quote. Repeatable.")
+@click.option("--quote", "quotes", type=int, multiple=True,
+              help="Segment id of a quote in the review (not its published quote number). Repeatable.")
 @click.option("--run", "run_id", type=int, help="Theme run the --theme numbers belong to (default: the latest).")
 @json_option
 def recommend_add(review, text, themes, quotes, run_id, as_json):

@@ -94,10 +94,25 @@ def import_files(db: sqlite_utils.Database, paths, options: ImportOptions | None
             raise InputError("no such file. Check the path (quote names with spaces).", path=path)
         detect_format(path)
     results = []
-    with store.transaction(db):
+    with store.bulk_load(db, LOADED_TABLES, defer_indexes=_large_next_to(db, paths)):
         for path in paths:
             results.append(_import_one(db, path, options, on_progress))
     return results
+
+
+LOADED_TABLES = ("documents", "attributes", "segments")  # codings: a review may hold millions
+BIG_LOAD_BYTES = 5_000_000
+BYTES_PER_DOCUMENT = 100  # a survey answer with its row's share of attributes, at the least
+
+
+def _large_next_to(db: sqlite_utils.Database, paths: list[Path]) -> bool:
+    """Worth building the indexes once after the load rather than row by row: the files
+    hold more documents than the review does (rebuilding costs a pass over both)."""
+    size = sum(p.stat().st_size for p in paths)
+    if size < BIG_LOAD_BYTES:
+        return False
+    held = db.execute("SELECT max(id) FROM documents").fetchone()[0] or 0
+    return held < size // BYTES_PER_DOCUMENT
 
 
 def _expand(paths) -> list[Path]:
@@ -123,12 +138,16 @@ def _import_one(db, path: Path, options: ImportOptions, on_progress) -> ImportRe
     ).lastrowid
     writer = DocumentWriter(db, source_id, path)
     records = reader_for(fmt)(path, options)
-    finish = getattr(records, "finish", None)  # a whole project (.qdpx) brings codes, codings and memos too
+    # A whole project (.qdpx) brings codes, codings and memos too: some written after each
+    # batch of documents, the rest once all are in.
+    after_batch, finish = getattr(records, "after_batch", None), getattr(records, "finish", None)
     if options.wave or options.set_attrs:
         records = _with_constant_attributes(records, options)
     notes: dict = {}
     records = _collect_notes(records, notes)
     for done in writer.write(records):
+        if after_batch:
+            after_batch(db, writer)
         if on_progress:
             on_progress(str(path), done)
     remarks = finish(db, writer) if finish else []

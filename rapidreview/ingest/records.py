@@ -6,6 +6,7 @@ Readers know file formats; they never touch the database. The writer in
 
 from __future__ import annotations
 
+from collections.abc import Sequence
 from dataclasses import dataclass, field
 
 
@@ -32,7 +33,7 @@ class DocumentRecord:
     title: str | None = None
     answered: bool = True
     attributes: dict[str, str] = field(default_factory=dict)
-    turns: list[Turn] = field(default_factory=list)  # empty: the whole text is one unit
+    turns: Sequence[Turn] = field(default_factory=list)  # empty: the whole text is one unit
     codes: list[str] = field(default_factory=list)  # existing human codes on the whole text
     row: int | None = None  # row or line in the source, for messages
     meta: dict = field(default_factory=dict)

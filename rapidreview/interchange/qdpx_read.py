@@ -6,8 +6,10 @@ their text are skipped and counted in the import's notes, never a failure. Hosti
 files are refused whole: not a zip, zip bombs, DTDs and entities, paths that climb out
 of the project. Nothing is read from outside the .qdpx, whatever a source's path says.
 
-The project.qde is parsed as a stream (sources are reduced to small tuples as they
-are read) and the source texts are read one at a time as the writer asks for them.
+The project.qde is parsed as a stream, in step with the writer: each source becomes a
+record as soon as its element ends, its text is read from the zip only then, and its
+codings are written once the writer has stored its batch of documents (`after_batch`).
+Memory holds a batch, not the project.
 """
 
 from __future__ import annotations
@@ -39,10 +41,13 @@ from .project_codes import load_codes
 from .qdpx import CODEBOOK_MARK, FIELD_MARK, FIELDS, NS, NS_PREFIX, norm_guid
 
 KINDS = ("survey", "transcript", "document")
+PARKED_COLUMNS = ["document_id", "segment_id", "start", "end", "code_guid", "coder", "created_at"]
+PARKED_TABLE = ("CREATE TEMP TABLE qdpx_parked_codings (document_id INTEGER, segment_id INTEGER, start INTEGER, "
+                '"end" INTEGER, code_guid TEXT, coder TEXT, created_at TEXT)')
 SKIPPED_KINDS = {"PDFSource": "PDF", "PictureSource": "picture", "AudioSource": "audio", "VideoSource": "video"}
 
 
-@dataclass
+@dataclass(slots=True)
 class _Selection:
     start: int
     end: int
@@ -50,7 +55,7 @@ class _Selection:
     notes: list = field(default_factory=list)  # note guids
 
 
-@dataclass
+@dataclass(slots=True)
 class _Source:
     guid: str
     name: str
@@ -84,7 +89,11 @@ class ProjectReader:
         self.users: dict[str, str] = {}  # guid -> name
         self.variables: dict[str, tuple] = {}  # guid -> (name, type, document field or None)
         self.cases: list[tuple] = []  # (name, [(variable guid, value)], [source guids])
-        self.sources: list[_Source] = []
+        self.sources: list[_Source] = []  # parsed, not yet yielded
+        self.n_sources = 0
+        self.pending: list[tuple] = []  # (external id, source): yielded, not yet stored by the writer
+        self.parked = 0  # codings waiting in a temporary table for their codes
+        self.note_refs: list[tuple] = []  # (note guid, target, target id), in project order
         self.notes: dict[str, tuple] = {}  # guid -> (text, user guid, created)
         self.sets: list[tuple] = []  # (name, description, [code guids])
         self.project_notes: list[str] = []
@@ -115,12 +124,27 @@ class ProjectReader:
             if not qde:
                 raise InputError("this zip has no project.qde, so it is not a REFI-QDA project. Export the "
                                  "project again from its tool (File > Export > REFI-QDA project).", path=self.path)
-            with z.open(qde[0]) as f:
-                self._parse(f)
+            self.qde = qde[0]
+            with z.open(self.qde) as f:  # hostile or broken XML is refused before anything is written
+                self.repeated_names = self._parsing(lambda: _count_source_names(f))
 
-    def _parse(self, f) -> None:
+    def _parsed_sources(self):
+        """Feed project.qde to the parser a chunk at a time, yielding each source as it ends."""
+        reader = _TreeReader(self)
+        with self._zip.open(self.qde) as f:
+            while chunk := f.read(1 << 16):
+                self._parsing(lambda: reader.feed(chunk))
+                yield from self._take_sources()
+            self._parsing(reader.close)
+        yield from self._take_sources()
+
+    def _take_sources(self):
+        sources, self.sources = self.sources, []
+        return sources
+
+    def _parsing(self, step):
         try:
-            _TreeReader(self).parse(f)
+            return step()
         except DefusedXmlException as e:
             raise InputError(f"refused: project.qde declares a DTD or entities ({type(e).__name__}), which REFI-QDA "
                              "projects never need (an XML bomb?).", path=self.path) from None
@@ -197,7 +221,7 @@ class ProjectReader:
         return out
 
     def _source(self, el, tag: str) -> None:
-        row = len(self.sources) + sum(n for n, _ in self.skipped.values()) + 1
+        row = self.n_sources + sum(n for n, _ in self.skipped.values()) + 1
         name = (el.get("name") or "").strip()
         guid = norm_guid(el.get("guid"))
         if tag != "TextSource":
@@ -233,6 +257,7 @@ class ProjectReader:
             elif ctag == "NoteRef":
                 source.notes.append(norm_guid(child.get("targetGUID")))
         self.sources.append(source)
+        self.n_sources += 1
 
     def _note(self, el) -> None:
         guid = norm_guid(el.get("guid"))
@@ -281,31 +306,28 @@ class ProjectReader:
     # ------------------------------------------------------------ records
 
     def __iter__(self):
-        respondents = {}
-        case_values = {}
+        respondents, case_values, taken = None, None, set()
+        with zipfile.ZipFile(self.path) as self._zip:
+            for source in self._parsed_sources():
+                if respondents is None:  # cases come before sources in a project
+                    respondents, case_values = self._case_maps()
+                text = source.text if source.text is not None else self._read_text(source.text_path, source.name)
+                if text is None:
+                    continue
+                source.length = len(text)
+                record = self._record(source, text, respondents.get(source.guid), case_values.get(source.guid, []),
+                                      source.name in self.repeated_names, taken)
+                source.values, source.text = [], None  # written now: keep only what the codings need
+                self.pending.append((record.external_id, source))
+                yield record
+
+    def _case_maps(self) -> tuple[dict, dict]:
+        respondents, case_values = {}, {}
         for name, values, refs in self.cases:
             for ref in refs:
                 respondents.setdefault(ref, name)
                 case_values.setdefault(ref, values)
-        counts: dict[str, int] = {}
-        for source in self.sources:
-            counts[source.name] = counts.get(source.name, 0) + 1
-        self.external_ids: dict[str, str] = {}  # source guid -> the document's id
-        taken: set[str] = set()
-        with zipfile.ZipFile(self.path) as self._zip:
-            yield from self._records(respondents, case_values, counts, taken)
-
-    def _records(self, respondents, case_values, counts, taken):
-        for source in self.sources:
-            text = source.text if source.text is not None else self._read_text(source.text_path, source.name)
-            if text is None:
-                continue
-            source.length = len(text)
-            record = self._record(source, text, respondents.get(source.guid), case_values.get(source.guid, []),
-                                  counts[source.name] > 1, taken)
-            self.external_ids[source.guid] = record.external_id
-            source.values, source.text = [], None  # written now: keep only what the codings need
-            yield record
+        return respondents, case_values
 
     def _record(self, source: _Source, text: str, respondent, case_values, repeated: bool, taken) -> DocumentRecord:
         fields, attributes = {}, {}
@@ -352,15 +374,32 @@ class ProjectReader:
 
     # ------------------------------------------------------------ after the documents
 
+    def after_batch(self, db, writer) -> None:
+        """The writer has stored a batch of documents: park their codings (their codes are
+        only known once the whole project is read: Sets, which say which codebook a code is
+        in, come last) and resolve the notes on them."""
+        pending, self.pending = self.pending, []
+        documents = self._document_ids(db, writer.source_id, [ext for ext, _ in pending])
+        batch = [(documents[ext], source) for ext, source in pending if ext in documents]
+        if not batch:
+            return
+        lo, hi = min(d for d, _ in batch), max(d for d, _ in batch)
+        segment_of = {(d, s, e): i for d, s, e, i in db.execute(
+            'SELECT document_id, start, "end", id FROM segments WHERE document_id BETWEEN ? AND ?', [lo, hi])}
+        if not self.parked:
+            db.execute(PARKED_TABLE)
+        self.parked += store.insert_many(db, "qdpx_parked_codings", PARKED_COLUMNS,
+                                         self._coding_rows(batch, segment_of))
+        self.note_refs += self._source_note_refs(batch, segment_of)
+
     def finish(self, db, writer) -> list[str]:
-        """Codebook, codings and memos, against the documents `writer` has just written."""
-        doc_ids = dict(db.execute("SELECT external_id, id FROM documents WHERE source_id = ?", [writer.source_id]))
-        documents = {guid: doc_ids[ext] for guid, ext in getattr(self, "external_ids", {}).items() if ext in doc_ids}
+        """Codebook, codings and memos, against the documents `writer` has written."""
+        self.after_batch(db, writer)
         remarks = []
         code_ids, books = self._load_codes(db, remarks)
         users = sorted(set(self.users.values()))
-        coded = self._codings(db, documents, code_ids)
-        memos = self._memos(db, documents, code_ids)
+        coded = self._codings(db, code_ids)
+        memos = self._memos(db, code_ids)
         writer.counts["codings"] += coded
         writer.counts.update(codes=len(code_ids), users=len(users), memos=memos)
         if books:
@@ -371,6 +410,15 @@ class ProjectReader:
         for note, (n, example) in self.skipped.items():
             remarks.append(f"{n} {note} (first: {example!r})")
         return remarks
+
+    @staticmethod
+    def _document_ids(db, source_id: int, external_ids: list[str]) -> dict[str, int]:
+        out = {}
+        for i in range(0, len(external_ids), 500):
+            chunk = external_ids[i:i + 500]
+            out.update(db.execute(f"SELECT external_id, id FROM documents WHERE source_id = ? AND external_id IN "
+                                  f"({','.join('?' * len(chunk))})", [source_id, *chunk]))
+        return out
 
     def _load_codes(self, db, remarks: list) -> tuple[dict, list]:
         """Project code GUID -> code id, after loading the project's codes as codebooks.
@@ -426,19 +474,10 @@ class ProjectReader:
             names.add(code.name.casefold())
         return book
 
-    def _codings(self, db, documents: dict, code_ids: dict) -> int:
-        """Insert the codings; count what was skipped. Returns how many were added."""
+    def _coding_rows(self, batch, segment_of: dict):
+        """(document, segment, start, end, code GUID, coder, created) for each coding in the batch."""
         now = store.now()
-        rows = []
-        segment_of = {}
-        if documents:
-            lo, hi = min(documents.values()), max(documents.values())
-            segment_of = {(d, s, e): i for d, s, e, i in db.execute(
-                'SELECT document_id, start, "end", id FROM segments WHERE document_id BETWEEN ? AND ?', [lo, hi])}
-        for source in self.sources:
-            doc_id = documents.get(source.guid)
-            if doc_id is None:
-                continue
+        for doc_id, source in batch:
             spans = [(sel.start, sel.end, sel.codings) for sel in source.selections]
             if source.codings:
                 spans.append((0, source.length, source.codings))
@@ -449,40 +488,47 @@ class ProjectReader:
                                f"{source.length} characters")
                     continue
                 for code_guid, user_guid, created in codings:
-                    code_id = code_ids.get(code_guid)
-                    if code_id is None:
-                        self._skip("codings skipped: their code is not in the project's codebook", code_guid)
-                        continue
                     coder = self.users.get(user_guid) or IMPORT_CODER
-                    rows.append((doc_id, segment_of.get((doc_id, start, end)), start, end, code_id, coder,
-                                 created or now))
-        before = db.execute("SELECT count(*) FROM codings").fetchone()[0]
-        db.conn.executemany('INSERT OR IGNORE INTO codings (document_id, segment_id, start, "end", code_id, coder, '
-                            "origin, status, created_at) VALUES (?, ?, ?, ?, ?, ?, 'import', 'accepted', ?)", rows)
-        added = db.execute("SELECT count(*) FROM codings").fetchone()[0] - before
-        if added < len(rows):
+                    yield doc_id, segment_of.get((doc_id, start, end)), start, end, code_guid, coder, created or now
+
+    def _codings(self, db, code_ids: dict) -> int:
+        """Move the parked codings into the review, now that their codes exist. Returns how many were added."""
+        if not self.parked:
+            return 0
+        db.execute("CREATE TEMP TABLE qdpx_code_ids (guid TEXT PRIMARY KEY, id INTEGER) WITHOUT ROWID")
+        store.insert_many(db, "qdpx_code_ids", ["guid", "id"], code_ids.items())
+        unknown = db.execute("SELECT count(*), min(code_guid) FROM qdpx_parked_codings "
+                             "WHERE code_guid NOT IN (SELECT guid FROM qdpx_code_ids)").fetchone()
+        if unknown[0]:
+            self.skipped["codings skipped: their code is not in the project's codebook"] = list(unknown)
+        added = db.execute(
+            'INSERT OR IGNORE INTO codings (document_id, segment_id, start, "end", code_id, coder, origin, status, '
+            "created_at) SELECT p.document_id, p.segment_id, p.start, p.\"end\", c.id, p.coder, 'import', "
+            "'accepted', p.created_at FROM qdpx_parked_codings p JOIN qdpx_code_ids c ON c.guid = p.code_guid "
+            "ORDER BY p.rowid").rowcount
+        known = self.parked - unknown[0]
+        if added < known:
             self.skipped["codings skipped: the same code on the same text by the same coder twice"] = [
-                len(rows) - added, f"{len(rows) - added} of {len(rows)}"]
+                known - added, f"{known - added} of {known}"]
+        db.execute("DROP TABLE temp.qdpx_code_ids")
+        db.execute("DROP TABLE temp.qdpx_parked_codings")
+        self.parked = 0
         return added
 
-    def _memos(self, db, documents: dict, code_ids: dict) -> int:
-        """Notes become memos on what referenced them; unreferenced notes are memos on the review."""
-        segment_of = {}
-        refs: list[tuple] = []  # (note guid, target, target id)
-        for source in self.sources:
-            doc_id = documents.get(source.guid)
-            if doc_id is None:
-                continue
+    @staticmethod
+    def _source_note_refs(batch, segment_of: dict) -> list[tuple]:
+        """(note guid, target, target id) for notes on the batch's sources and selections."""
+        refs = []
+        for doc_id, source in batch:
             refs += [(n, "document", doc_id) for n in source.notes]
             for sel in source.selections:
-                for n in sel.notes:
-                    key = (doc_id, sel.start, sel.end)
-                    if key not in segment_of:
-                        row = db.execute('SELECT id FROM segments WHERE document_id = ? AND start = ? AND "end" = ?',
-                                         list(key)).fetchone()
-                        segment_of[key] = row[0] if row else None
-                    seg = segment_of[key]
-                    refs.append((n, "segment", seg) if seg else (n, "document", doc_id))
+                seg = segment_of.get((doc_id, sel.start, sel.end))
+                refs += [(n, "segment", seg) if seg else (n, "document", doc_id) for n in sel.notes]
+        return refs
+
+    def _memos(self, db, code_ids: dict) -> int:
+        """Notes become memos on what referenced them; unreferenced notes are memos on the review."""
+        refs = list(self.note_refs)
         if self.codebook_el is not None:
             for el in self.codebook_el.iter():
                 if _local(el.tag) == "Code" and norm_guid(el.get("guid")) in code_ids:
@@ -512,19 +558,16 @@ class _TreeReader:
         self.project = project
         self.stack: list = []  # open elements
         self.tags: list[str] = []  # their local names
-        self.parser = parser = expat.ParserCreate(namespace_separator="}")
-        parser.buffer_text = True
-        parser.StartDoctypeDeclHandler = self._forbid_dtd
-        parser.EntityDeclHandler = self._forbid_entity
-        parser.UnparsedEntityDeclHandler = self._forbid_entity
-        parser.ExternalEntityRefHandler = self._forbid_external
-        parser.SetParamEntityParsing(expat.XML_PARAM_ENTITY_PARSING_NEVER)
+        self.parser = parser = _guarded_parser()
         parser.StartElementHandler = self._start
         parser.EndElementHandler = self._end
         parser.CharacterDataHandler = self._text
 
-    def parse(self, f) -> None:
-        self.parser.ParseFile(f)
+    def feed(self, data: bytes) -> None:
+        self.parser.Parse(data, False)
+
+    def close(self) -> None:
+        self.parser.Parse(b"", True)
 
     def _start(self, tag: str, attrs: dict) -> None:
         tag = "{" + tag if "}" in tag else tag
@@ -541,20 +584,56 @@ class _TreeReader:
         self.tags.pop()
         if len(self.tags) < 3:  # deeper elements are read with their source, case or code
             self.project._element(self.tags, el)
+            if len(self.tags) == 2 and self.tags[-1] != "CodeBook":
+                del self.stack[-1][-1]  # read: its container (Sources, Cases...) need not keep it
 
     def _text(self, data: str) -> None:
         el = self.stack[-1] if self.stack else None
         if el is not None and not len(el):  # text in leaves only; the rest is layout
             el.text = data if el.text is None else el.text + data
 
-    def _forbid_dtd(self, name, sysid, pubid, has_internal_subset):
-        raise DTDForbidden(name, sysid, pubid)
 
-    def _forbid_entity(self, name, *args):
-        raise EntitiesForbidden(name, None, None, None, None, None)
 
-    def _forbid_external(self, context, base, sysid, pubid):
-        raise ExternalReferenceForbidden(context, base, sysid, pubid)
+def _guarded_parser():
+    """expat with defusedxml's guards: no DTD, no entities, no external references."""
+    parser = expat.ParserCreate(namespace_separator="}")
+    parser.buffer_text = True
+    parser.StartDoctypeDeclHandler = _forbid_dtd
+    parser.EntityDeclHandler = _forbid_entity
+    parser.UnparsedEntityDeclHandler = _forbid_entity
+    parser.ExternalEntityRefHandler = _forbid_external
+    parser.SetParamEntityParsing(expat.XML_PARAM_ENTITY_PARSING_NEVER)
+    return parser
+
+
+def _forbid_dtd(name, sysid, pubid, has_internal_subset):
+    raise DTDForbidden(name, sysid, pubid)
+
+
+def _forbid_entity(name, *args):
+    raise EntitiesForbidden(name, None, None, None, None, None)
+
+
+def _forbid_external(context, base, sysid, pubid):
+    raise ExternalReferenceForbidden(context, base, sysid, pubid)
+
+
+def _count_source_names(f) -> set[str]:
+    """The names two or more text sources share: a quick first pass over project.qde (the
+    records of such sources get ids that tell them apart, the first one included), which
+    also refuses hostile or broken XML before anything is written."""
+    seen, repeated = set(), set()
+
+    def start(tag, attrs):
+        if tag.endswith("}TextSource") or tag == "TextSource":
+            name = (attrs.get("name") or "").strip()
+            if name:
+                (repeated if name in seen else seen).add(name)
+
+    parser = _guarded_parser()
+    parser.StartElementHandler = start
+    parser.ParseFile(f)
+    return repeated
 
 
 def _codings(el, only=None) -> list[tuple]:

@@ -90,6 +90,25 @@ class PrivacyConfig:
             out += [(m.start(), m.end()) for m in _PLACES.finditer(low)]
         return out
 
+    def to_dict(self) -> dict:
+        """What the researcher chose (not the derived `known`): stored in the review by
+        `redact`, so text that leaves it later is redacted the same way (known.py)."""
+        return {"allow": list(self.allow), "patterns": [{"kind": p.kind, "regex": p.regex.pattern,
+                                                         "flags": p.regex.flags} for p in self.patterns],
+                "detectors": list(self.detectors), "public_domains": list(self.public_domains),
+                "dob_before_year": self.dob_before_year, "default_allow": self.default_allow,
+                "names": list(self.names)}
+
+    @classmethod
+    def from_dict(cls, data: dict) -> "PrivacyConfig":
+        return cls(allow=list(data.get("allow") or []),
+                   patterns=[UserPattern(p["kind"], re.compile(p["regex"], p.get("flags", 0)))
+                             for p in data.get("patterns") or []],
+                   detectors=tuple(d for d in data.get("detectors") or DETECTORS if d in DETECTORS),
+                   public_domains=tuple(data.get("public_domains") or DEFAULT_PUBLIC_DOMAINS),
+                   dob_before_year=int(data.get("dob_before_year") or 1990),
+                   default_allow=bool(data.get("default_allow", True)), names=list(data.get("names") or []))
+
     def fingerprint(self) -> dict:
         """What a scan used: stored with each scanned document."""
         return {"allow": sorted(self.allow), "patterns": [(p.kind, p.regex.pattern) for p in self.patterns],

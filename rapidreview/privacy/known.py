@@ -5,15 +5,24 @@ document of that review, with its first-name and surname parts on their own: "Pa
 "Denise" and "Harper" from the speaker labels "Pat" and "Denise Harper".
 
     config = review_config(db, config)    # the config with this review's known names
+    config = review_config(db)            # the config `redact` last used, with them
+
+`redact` stores the config it was given (allow-list, patterns, listed names) in the
+review, so that text leaving it later, far from that command line (a theme label in
+`publish`, a code name in a report), is redacted as its documents were.
 """
 
 from __future__ import annotations
 
+import json
 import re
+import sqlite3
 from dataclasses import replace
 
 import sqlite_utils
 
+from .. import store
+from .config import DEFAULT_CONFIG, PrivacyConfig
 from .names import RELATIONS, ROLES, TITLES, normalise
 
 # Words of speaker labels that say a role, not who: "Interviewer 2", "Jane (Healthwatch)".
@@ -56,9 +65,27 @@ def known_names(db: sqlite_utils.Database, listed=()) -> frozenset[str]:
     return frozenset(out)
 
 
-def review_config(db: sqlite_utils.Database, config):
-    """`config` with the review's known names added (the names it lists are kept)."""
+def review_config(db: sqlite_utils.Database, config: PrivacyConfig | None = None) -> PrivacyConfig:
+    """`config` (default: the one `redact` last used here) with the review's known names
+    added (the names it lists are kept)."""
+    config = config if config is not None else stored_config(db)
     return replace(config, known=known_names(db, config.names))
 
 
-__all__ = ["known_names", "name_words", "review_config", "speaker_labels", "participant_ids", "ROLE_WORDS"]
+def save_config(db: sqlite_utils.Database, config: PrivacyConfig) -> None:
+    """Remember the config `redact` used (inside its transaction)."""
+    db.execute("INSERT OR REPLACE INTO privacy_config (id, config, saved_at) VALUES (1, ?, ?)",
+               [json.dumps(config.to_dict(), ensure_ascii=False), store.now()])
+
+
+def stored_config(db: sqlite_utils.Database) -> PrivacyConfig:
+    """The config `redact` last used; the defaults for a review redacted before it was kept."""
+    try:
+        row = db.execute("SELECT config FROM privacy_config WHERE id = 1").fetchone()
+    except sqlite3.OperationalError:  # a review opened without migrating (read-only tools)
+        row = None
+    return PrivacyConfig.from_dict(json.loads(row[0])) if row else DEFAULT_CONFIG
+
+
+__all__ = ["known_names", "name_words", "review_config", "save_config", "stored_config", "speaker_labels",
+           "participant_ids", "ROLE_WORDS"]

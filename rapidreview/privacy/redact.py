@@ -28,7 +28,7 @@ from .. import store
 from ..errors import NotFound, RapidReviewError
 from .config import DEFAULT_CONFIG, PrivacyConfig
 from .detectors import PLACEHOLDERS, Span, detect, placeholder, resolve
-from .known import review_config
+from .known import review_config, save_config
 from .names import TITLES
 
 # Bump when the detectors change: every document is scanned again, and `redact` says why.
@@ -78,7 +78,8 @@ def redact(db: sqlite_utils.Database, config: PrivacyConfig | None = None, *, re
 
     use_model: add PERSON entities from a trained spaCy pipeline (None: when
     RAPIDREVIEW_SPACY_MODEL names one); `nlp` passes a pipeline directly."""
-    config = review_config(db, config or DEFAULT_CONFIG)
+    given = config or DEFAULT_CONFIG
+    config = review_config(db, given)
     model = nlp if nlp is not None and use_model is not False else _model(use_model)
     signature = scan_signature(config, model)
     where = "d.answered = 1" if rescan else "d.answered = 1 AND (s.document_id IS NULL OR s.detectors != ?)"
@@ -89,6 +90,7 @@ def redact(db: sqlite_utils.Database, config: PrivacyConfig | None = None, *, re
     result = RedactResult(known_names=len(config.known))
     result.older_version = _outdated(db)
     with store.transaction(db):
+        save_config(db, given)  # labels, codebook text and the ledger are redacted with it later (free_text.py)
         ids = iter(todo)
         while batch := list(islice(ids, BATCH)):
             marks = ",".join("?" * len(batch))
@@ -188,9 +190,16 @@ def apply(text: str, spans: Iterable[tuple[int, int, str]], start: int = 0, end:
 
 
 def redact_text(text: str, config: PrivacyConfig | None = None) -> tuple[str, list[Span]]:
-    """Redact a string that is not a stored document (a theme label, a memo, a typed
-    query): the same detectors and numbered placeholders, nothing stored."""
+    """Redact a string that is not a stored document (a typed query, `privacy check`):
+    the same detectors and numbered placeholders, nothing stored. Text of a review that
+    leaves it (labels, codebook, ledger) goes through `free_text_redactor(db)` instead,
+    which knows the review's config and names."""
     found = detect(text, config or DEFAULT_CONFIG)
+    return placeholders(text, found), found
+
+
+def placeholders(text: str, found: list[Span]) -> str:
+    """`text` with each found span replaced by its placeholder, names numbered by person."""
     people: list[set[str]] = []
     spans = []
     for s in found:
@@ -203,7 +212,7 @@ def redact_text(text: str, config: PrivacyConfig | None = None) -> tuple[str, li
             spans.append((s.start, s.end, f"[NAME {number}]"))
         else:
             spans.append((s.start, s.end, "[" + placeholder(s.kind) + "]"))
-    return apply(text, spans), found
+    return apply(text, spans)
 
 
 def redacted_text(db: sqlite_utils.Database, document_id: int, start: int = 0, end: int | None = None) -> str:

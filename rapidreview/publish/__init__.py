@@ -7,12 +7,13 @@ the evidence ledger of recommendations.
     rec = ledger.add(db, "Offer evening appointments", themes=[3], quotes=[1204])
     ledger.respond(db, rec, response="Pilot from April", status="accepted")
 
-public.db holds only redacted quotes from consenting respondents, the codebook, themes,
+public.db holds only redacted quotes from consenting respondents (under keyed quote
+numbers: quote_ids.py; small groups withheld by default), the codebook, themes,
 disclosure-controlled counts and the ledger; it is rebuilt from scratch each time and
 refused until `rapidreview redact` has read every answered document.
 """
 
-from . import explore, ledger
+from . import explore, ledger, quote_ids
 from .build import (
            PublishError,
            PublishOptions,
@@ -33,4 +34,5 @@ __all__ = [
            "ledger",
            "metadata",
            "publish",
+           "quote_ids",
 ]

@@ -11,7 +11,8 @@ or a template; the Datasette plugin only renders them. Counts are never recomput
 way that could give a suppressed number back: with no filter (or one a published count
 table answers) they come from `counts` as published; otherwise they are counts of
 published quotes put through the same disclosure control before anyone sees them.
-Quote lists use keyset pagination (after/before a segment id) so page 1,000 costs what
+Quote lists are in quote-number order (keyed numbers: the order says nothing about who
+said what) with keyset pagination (after/before a quote number) so page 1,000 costs what
 page 1 does.
 """
 
@@ -32,8 +33,6 @@ TREND_THEMES = 5  # lines drawn on the overview trend chart besides the total
 COUNT_CAP = 10_000  # matching quotes counted exactly up to this, "more than" beyond (keeps a page fast)
 SEARCH_COUNT_CAP = 20_000  # searches matching more are not counted by theme (~0.5 s per 20k matches at 1M quotes)
 MONTH = re.compile(r"^\d{4}-(0[1-9]|1[0-2])$")
-# The rule public.db's counts were built with is not recorded in it: publish uses NHS_RULE by default.
-RULE: DisclosureRule = NHS_RULE
 
 
 class DashboardError(RapidReviewError):
@@ -47,7 +46,11 @@ def is_public(conn: sqlite3.Connection) -> bool:
 
 def attributes(conn: sqlite3.Connection) -> list[str]:
     """The publishable attribute columns of quotes (e.g. Service), in table order."""
-    return [r[1] for r in conn.execute("PRAGMA table_info(quotes)") if r[1] not in QUOTE_COLUMNS]
+    columns = [r[1] for r in conn.execute("PRAGMA table_info(quotes)")]
+    if "quote_id" not in columns:  # numbered by segment id: a leak, not worth reading around
+        raise DashboardError("this public.db was built by an older rapidreview, which numbered quotes in the "
+                             "review's order: run `rapidreview publish` again.")
+    return [c for c in columns if c not in QUOTE_COLUMNS]
 
 
 def _ident(name: str) -> str:
@@ -128,7 +131,7 @@ def fts_query(text: str) -> str:
 @dataclass
 class _Query:
     source: str  # FROM clause; quotes is always q
-    key: str  # the segment id column that drives the scan, for keyset pagination
+    key: str  # the quote number column that drives the scan, for keyset pagination
     where: list
     params: list
 
@@ -138,22 +141,22 @@ def _query(f: Filters, *, theme: int | None = None, code: str | None = None) -> 
     index, a code by quote_codes' primary key, otherwise by quotes' own indexes."""
     where, params = [], []
     if f.search:
-        source, key = "quotes_fts JOIN quotes q ON q.segment_id = quotes_fts.rowid", "quotes_fts.rowid"
+        source, key = "quotes_fts JOIN quotes q ON q.quote_id = quotes_fts.rowid", "quotes_fts.rowid"
         where.append("quotes_fts MATCH ?")
         params.append(fts_query(f.search))
         if code is not None:
-            where.append("EXISTS (SELECT 1 FROM quote_codes c WHERE c.code = ? AND c.segment_id = q.segment_id)")
+            where.append("EXISTS (SELECT 1 FROM quote_codes c WHERE c.code = ? AND c.quote_id = q.quote_id)")
             params.append(code)
     elif code is not None:
-        source, key = "quote_codes c JOIN quotes q ON q.segment_id = c.segment_id", "c.segment_id"
+        source, key = "quote_codes c JOIN quotes q ON q.quote_id = c.quote_id", "c.quote_id"
         where.append("c.code = ?")
         params.append(code)
     elif theme is not None:
         # The theme's index holds every filter column: reading only it beats any index led by
         # one filter, which would then fetch each quote to check the others.
-        source, key = "quotes q INDEXED BY quotes_theme", "q.segment_id"
+        source, key = "quotes q INDEXED BY quotes_theme", "q.quote_id"
     else:
-        source, key = "quotes q", "q.segment_id"
+        source, key = "quotes q", "q.quote_id"
     if theme is not None:
         where.append("q.theme_number = ?")
         params.append(theme)
@@ -188,8 +191,36 @@ def _cell(n, shown, suppressed) -> dict:
     return {"n": n, "shown": shown, "suppressed": bool(suppressed), "text": describe(shown)}
 
 
-def _controlled(table: dict, *, row_totals: bool, column_totals: bool) -> dict:
-    out = control_table(table, RULE, row_totals=row_totals, column_totals=column_totals) if table else {"rows": {}}
+def disclosure_rule(conn: sqlite3.Connection) -> DisclosureRule:
+    """The rule public.db's counts were built with (its meta table), so a recount is no
+    finer than the published counts; NHS_RULE for a public.db published before meta."""
+    try:
+        row = conn.execute("SELECT threshold, round_to, suppress_zero, marker, secondary_marker FROM meta").fetchone()
+    except sqlite3.OperationalError:
+        return NHS_RULE
+    if row is None:
+        return NHS_RULE
+    return DisclosureRule(threshold=row[0], round_to=row[1], suppress_zero=bool(row[2]), marker=row[3],
+                          secondary_marker=row[4])
+
+
+def rule_text(rule: DisclosureRule) -> str:
+    """The disclosure rule in words, as the dashboard states it beside its counts: the rule
+    public.db was published under (`disclosure_rule`), not NHS_RULE whatever was used."""
+    low, high = (0 if rule.suppress_zero else 1), rule.threshold - 1
+    if high < low:
+        small = "no count hidden for being small"
+    else:
+        shown = describe(rule.marker) if rule.marker.startswith("<") else rule.marker
+        small = f"{low} shown as “{shown}”" if high == low else f"{low} to {high} shown as “{shown}”"
+    rounding = f"others rounded to the nearest {rule.round_to}" if rule.round_to > 1 else "others exact"
+    hidden = ", and some hidden so that a small number cannot be worked out" if high >= low else ""
+    return f"{small}, {rounding}{hidden}"
+
+
+def _controlled(conn, table: dict, *, row_totals: bool, column_totals: bool) -> dict:
+    rule = disclosure_rule(conn)
+    out = control_table(table, rule, row_totals=row_totals, column_totals=column_totals) if table else {"rows": {}}
     conv = {r: {c: _cell(v.value, v.display, v.suppressed) for c, v in cells.items()}
             for r, cells in out["rows"].items()}
     if "totals" in out:
@@ -252,7 +283,7 @@ def theme_counts(conn: sqlite3.Connection, f: Filters, raw: list[tuple] | None =
     else:
         per_theme = _sum(raw if raw is not None else recount(conn, f), lambda r: r[0])
         labels = {t["number"]: t["label"] for t in all_themes}
-        controlled = _controlled({labels[n]: {"Quotes": c} for n, c in per_theme.items() if n in labels},
+        controlled = _controlled(conn, {labels[n]: {"Quotes": c} for n, c in per_theme.items() if n in labels},
                                  row_totals=False, column_totals=True)
         cells = {label: row["Quotes"] for label, row in controlled.items()}
         source = "published quotes matching the filters, disclosure-controlled"
@@ -284,7 +315,7 @@ def sentiment_split(conn: sqlite3.Connection, f: Filters, raw: list[tuple] | Non
                     "by_theme": True, "rows": published}
         overall = {s: conn.execute("SELECT count(*) FROM quotes WHERE sentiment = ?", [s]).fetchone()[0]
                    for s in _distinct(conn, "sentiment")}
-        controlled = _controlled({"Total": overall}, row_totals=True, column_totals=False) if overall else {}
+        controlled = _controlled(conn, {"Total": overall}, row_totals=True, column_totals=False) if overall else {}
         return {"sentiments": sorted(overall), "by_theme": False, "rows": controlled}
     table: dict = {}
     counts = _sum(raw if raw is not None else recount(conn, f), lambda r: (r[1] or "No theme", r[2]) if r[2] else None)
@@ -292,7 +323,7 @@ def sentiment_split(conn: sqlite3.Connection, f: Filters, raw: list[tuple] | Non
         table.setdefault(label, {})[sentiment] = n
     sentiments = sorted({s for row in table.values() for s in row})
     return {"sentiments": sentiments, "by_theme": True,
-            "rows": _controlled(table, row_totals=True, column_totals=True)}
+            "rows": _controlled(conn, table, row_totals=True, column_totals=True)}
 
 
 def trend(conn: sqlite3.Connection, f: Filters, *, theme_labels: list[str] | None = None,
@@ -320,7 +351,7 @@ def trend(conn: sqlite3.Connection, f: Filters, *, theme_labels: list[str] | Non
         counts = _sum(raw if raw is not None else recount(conn, f), lambda r: (r[1], r[3]) if r[1] else None)
         for (label, month), n in counts.items():
             by_month.setdefault(label, {})[month] = n
-        table = _controlled(by_month, row_totals=False, column_totals=True)
+        table = _controlled(conn, by_month, row_totals=False, column_totals=True)
         source = "published quotes matching the filters, disclosure-controlled"
     months = sorted({m for row in table.values() for m in row
                      if MONTH.match(m) and (not f.month_from or m >= f.month_from)
@@ -359,6 +390,7 @@ def overview(conn: sqlite3.Connection, f: Filters) -> dict:
     counts = theme_counts(conn, counted, raw)
     top = [t["label"] for t in counts["themes"] if t["kind"] == "theme"][:TREND_THEMES]
     return {"filters": f.args(), "options": options(conn), "counts": counts, "search_counted": counted is f,
+            "rule": rule_text(disclosure_rule(conn)),
             "sentiment": sentiment_split(conn, counted, raw), "trend": trend(conn, counted, theme_labels=top, raw=raw),
             "quotes": quotes_page(conn, f, size=5) if f.search else None}
 
@@ -373,7 +405,7 @@ def _fts_matches(conn, search: str) -> int:
 
 def quotes_page(conn: sqlite3.Connection, f: Filters, *, theme: int | None = None, code: str | None = None,
                 after: int | None = None, before: int | None = None, size: int = PAGE_SIZE) -> dict:
-    """One page of quote cards in quote order, after (or before) a segment id:
+    """One page of quote cards in quote-number order, after (or before) a quote number:
     {"quotes": [...], "next": id or None, "previous": id or None, "matching": cell}."""
     query = _query(f, theme=theme, code=code)
     where, params = list(query.where), list(query.params)
@@ -384,7 +416,7 @@ def quotes_page(conn: sqlite3.Connection, f: Filters, *, theme: int | None = Non
         where.append(f"{query.key} < ?")
         params.append(before)
     attrs = attributes(conn)
-    columns = ["segment_id", "text", "question", "month", "codes", "theme_number", "theme", "sentiment", *attrs]
+    columns = ["quote_id", "text", "question", "month", "codes", "theme_number", "theme", "sentiment", *attrs]
     sql = (f"SELECT {', '.join('q.' + _ident(c) for c in columns)} FROM {query.source}{_where_sql(where)} "
            f"ORDER BY {query.key} {'DESC' if before is not None else ''} LIMIT ?")
     rows = conn.execute(sql, params + [size + 1]).fetchall()
@@ -397,7 +429,7 @@ def quotes_page(conn: sqlite3.Connection, f: Filters, *, theme: int | None = Non
         d = dict(zip(columns, row))
         quotes.append({**{k: d[k] for k in columns[:8]}, "codes": _split(d["codes"]),
                        "attributes": {a: d[a] for a in attrs}})
-    ids = [q["segment_id"] for q in quotes]
+    ids = [q["quote_id"] for q in quotes]
     has_next = more if before is None else True
     has_previous = (after is not None) if before is None else more
     return {"quotes": quotes, "next": ids[-1] if ids and has_next else None,
@@ -410,7 +442,7 @@ def matching(conn, query: _Query) -> dict:
     n = conn.execute(sql, query.params + [COUNT_CAP + 1]).fetchone()[0]
     if n > COUNT_CAP:
         return {"n": None, "shown": f">{COUNT_CAP}", "suppressed": False, "text": f"more than {COUNT_CAP:,}"}
-    cell = _controlled({"Quotes": {"n": n}}, row_totals=False, column_totals=False)["Quotes"]["n"]
+    cell = _controlled(conn, {"Quotes": {"n": n}}, row_totals=False, column_totals=False)["Quotes"]["n"]
     return cell
 
 
@@ -423,8 +455,8 @@ def theme(conn: sqlite3.Connection, number: int, f: Filters, *, after: int | Non
     if row is None:
         raise DashboardError(f"no theme {number} in this publication.")
     n, label, kind, terms, size, shown = row
-    representative = [{"rank": r, "segment_id": s, "text": t} for r, s, t in conn.execute(
-        "SELECT rank, segment_id, text FROM theme_quotes WHERE theme_number = ? ORDER BY rank", [number])]
+    representative = [{"rank": r, "quote_id": s, "text": t} for r, s, t in conn.execute(
+        "SELECT rank, quote_id, text FROM theme_quotes WHERE theme_number = ? ORDER BY rank", [number])]
     return {"number": n, "label": label, "kind": kind, "key_terms": _split(terms), "count": _cell(size, shown,
             size is None), "representative": representative, "breakdown": breakdown(conn, "theme", label),
             "filters": f.args(), "options": options(conn),
@@ -485,11 +517,11 @@ def recommendations(conn: sqlite3.Connection) -> list[dict]:
     out = []
     for row in conn.execute(f"SELECT {', '.join(keys)} FROM recommendations ORDER BY id").fetchall():
         rec = {**dict(zip(keys, row)), "themes": [], "quotes": []}
-        for number, label, segment_id, quote in conn.execute(
-                "SELECT theme_number, theme, segment_id, quote FROM recommendation_evidence "
+        for number, label, quote_id, quote in conn.execute(
+                "SELECT theme_number, theme, quote_id, quote FROM recommendation_evidence "
                 "WHERE recommendation_id = ? ORDER BY rowid", [rec["id"]]):
             if quote is not None:
-                rec["quotes"].append({"segment_id": segment_id, "text": quote})
+                rec["quotes"].append({"quote_id": quote_id, "text": quote})
             elif label is not None:
                 rec["themes"].append({"number": number, "label": label})
         out.append(rec)

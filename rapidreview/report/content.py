@@ -10,7 +10,6 @@ public.db does.
 
 from __future__ import annotations
 
-import functools
 import json
 from collections import Counter, defaultdict
 from dataclasses import dataclass, field
@@ -146,7 +145,11 @@ def build_report(db: sqlite_utils.Database, config: ReportConfig | None = None, 
 def _build(db, config: ReportConfig, rule: DisclosureRule, step) -> Report:
     attrs = _attributes(db, config.attributes)
     step("reading the review")
-    tally = RowTally(waves.code_tree(db))
+    # Every text that is not a quote goes through the review's own redactor (its privacy
+    # config and known names), as publish's labels, codebook and ledger do.
+    clean = privacy.free_text_redactor(db)
+    # Code and group names as publish shows them: its codings and counts carry those.
+    tally = RowTally([{**c, "name": clean(c["name"]), "group": clean(c["group"])} for c in waves.code_tree(db)])
     # publish's own reading: batches of publishable, redacted segments with accepted codes,
     # themes and sentiment; only the tallies are kept here, never every comment's text.
     found = stream(db, [], PublishOptions(run_id=config.run, rule=rule), tally.add)
@@ -155,18 +158,18 @@ def _build(db, config: ReportConfig, rule: DisclosureRule, step) -> Report:
     step("counting")
     themes, theme_note = _themes(found, tally, allowed, config, denominator, rule)
     report = Report(
-        title=_clean(config.title), subtitle=_clean(config.subtitle), date=date.today().isoformat(),
+        title=clean(config.title), subtitle=clean(config.subtitle), date=date.today().isoformat(),
         sections=[Section(k, config.heading(k)) for k in config.sections if k != "changes" or config.compare],
-        denominator=denominator.display, people="", method=_method(db, found, config, rule),
+        denominator=denominator.display, people="", method=_method(db, found, config, rule, clean),
         participants=[], themes=themes, theme_note=theme_note, sentiment=_sentiment_table(tally, themes, rule),
         code_groups=_code_groups(found, tally, denominator, rule), recommendations=_recommendations(found, allowed),
         changes=None, codebook=found["codebook"])
     step("who we heard from")
     shown = attrs if "participants" in config.sections else []  # the people count is needed anyway
-    report.people, report.participants = _participants(db, shown, rule)
+    report.people, report.participants = _participants(db, shown, rule, clean)
     if config.compare:
         step("comparing waves")
-        report.changes = _changes(db, config, rule, {str(t["number"]): t["label"] for t in found["themes"]})
+        report.changes = _changes(db, config, rule, {str(t["number"]): t["label"] for t in found["themes"]}, clean)
     if config.charts:
         step("drawing charts")
         from .charts import draw_all
@@ -197,13 +200,6 @@ class RowTally:
             groups[segment_id].add(self.group_of.get(name, name))
         for found in groups.values():
             self.groups.update(found)
-
-
-@functools.lru_cache(maxsize=4096)
-def _clean(value):
-    # Titles, file names and attribute values are typed by people: a phone number or a
-    # name in one must not reach the report either.
-    return privacy.redact_text(value)[0] if value else value
 
 
 def _attributes(db, wanted) -> list[str]:
@@ -334,7 +330,7 @@ def _recommendations(found, allowed) -> list[Recommendation]:
 # ---------------------------------------------------------------- who we heard from
 
 
-def _participants(db, attrs: list[str], rule) -> tuple[str, list[Table]]:
+def _participants(db, attrs: list[str], rule, clean) -> tuple[str, list[Table]]:
     """Respondents (or documents without one, such as transcripts) per attribute value,
     publishable ones only, each table controlled with its total as the denominator. A
     person counts once, under the value on their first answer (a respondent in two
@@ -346,7 +342,7 @@ def _participants(db, attrs: list[str], rule) -> tuple[str, list[Table]]:
     try:
         n_people = db.execute("SELECT count(DISTINCT coalesce(d.respondent_id, -d.id)) FROM documents d "
                               "JOIN temp.report_documents t ON t.id = d.id").fetchone()[0]
-        tables = [_people_table(db, a, n_people, rule) for a in attrs]
+        tables = [_people_table(db, a, n_people, rule, clean) for a in attrs]
     finally:
         db.execute("DROP TABLE temp.report_documents")
     return privacy.control_count(n_people, rule).display, tables
@@ -367,10 +363,10 @@ FIRST_VALUES = """
     SELECT value, count(*) FROM (SELECT value FROM own UNION ALL SELECT value FROM fallback) GROUP BY value"""
 
 
-def _people_table(db, attribute: str, n_people: int, rule) -> Table:
+def _people_table(db, attribute: str, n_people: int, rule, clean) -> Table:
     counts: Counter = Counter()
     for value, n in db.execute(FIRST_VALUES, {"name": attribute}):
-        counts[_clean(str(value))] += n  # counted after redaction: values that redact alike are one row
+        counts[clean(str(value))] += n  # counted after redaction: values that redact alike are one row
     if n_people > sum(counts.values()):
         counts[MISSING] += n_people - sum(counts.values())
     controlled = privacy.control_table({v: {"People": n} for v, n in sorted(
@@ -378,23 +374,25 @@ def _people_table(db, attribute: str, n_people: int, rule) -> Table:
     total = controlled["totals"]["People"]
     lines = [[v, c["People"].display, share(c["People"], total)] for v, c in controlled["rows"].items()]
     lines.append(["Total", total.display, "100%" if total.value else ""])
-    return Table(f"People by {_clean(attribute)}", [_clean(attribute), "People", "Share"], lines,
+    return Table(f"People by {clean(attribute)}", [clean(attribute), "People", "Share"], lines,
                  f"Out of {total.display} people who took part.")
 
 
 # ---------------------------------------------------------------- method
 
 
-def _method(db, found, config: ReportConfig, rule: DisclosureRule) -> Method:
+def _method(db, found, config: ReportConfig, rule: DisclosureRule, clean) -> Method:
+    # Titles, file names, wave labels and code names are typed by people: a phone
+    # number or a name in one must not reach the report either.
     dates = stats.date_range(db)
-    sources = [[_clean(s["name"]), s["format"] or "", _clean(s["batch"]) or "",
+    sources = [[clean(s["name"]), s["format"] or "", clean(s["batch"]) or "",
                 privacy.control_count(s["answered"] or 0, rule).display] for s in stats.by_source(db)]
-    agreement_table, alpha = _agreement(db)
+    agreement_table, alpha = _agreement(db, clean)
     excluded = privacy.control_count(len(privacy.excluded_respondents(db)), rule).display
     return Method(
         sources=Table("Sources", ["Source", "Format", "Wave", "Answers"], sources),
         first_month=(dates["first"] or "")[:7] or None, last_month=(dates["last"] or "")[:7] or None,
-        waves=[_clean(w) for w in waves.wave_labels(db)], codebooks=_codebooks(db), coding=_coding(db),
+        waves=[clean(w) for w in waves.wave_labels(db)], codebooks=_codebooks(db, clean), coding=_coding(db),
         agreement=agreement_table, alpha=alpha, theme_run=_run_summary(db, found["run_id"]), excluded=excluded,
         min_group=config.min_group,
         rule=(f"counts of 1 to {rule.threshold - 1} are shown as \"{rule.marker}\", other counts are rounded "
@@ -402,14 +400,14 @@ def _method(db, found, config: ReportConfig, rule: DisclosureRule) -> Method:
               "a small one cannot be worked out from the totals") if rule.threshold > 1 else "exact counts")
 
 
-def _codebooks(db) -> list[dict]:
+def _codebooks(db, clean) -> list[dict]:
     out = []
     for book in list_codebooks(db):
         latest = codebook_versions(db, book["name"])
         latest = latest[-1] if latest else {}
         if book["version"] is None:
             continue  # made by the coding step (sentiment), never loaded from a file
-        out.append({"name": _clean(book["name"]), "version": book["version"], "label": _clean(latest.get("label")),
+        out.append({"name": clean(book["name"]), "version": book["version"], "label": clean(latest.get("label")),
                     "loaded": (latest.get("created_at") or "")[:10], "codes": book["codes"]})
     return out
 
@@ -432,7 +430,7 @@ def _coders(db) -> list[str]:
         "WHERE decided_by IS NOT NULL ORDER BY 1")]
 
 
-def _agreement(db) -> tuple[Table | None, float | None]:
+def _agreement(db, clean) -> tuple[Table | None, float | None]:
     """Agreement between the people who coded, on what each of them saw; coders are
     numbered, not named."""
     coders = _coders(db)
@@ -447,7 +445,7 @@ def _agreement(db) -> tuple[Table | None, float | None]:
     rows = []
     for c in sorted(result.codes, key=lambda c: -c.units)[:20]:
         kappas = [("" if c.kappa.get(p) is None else f"{c.kappa[p]:.2f}") for p in pairs]
-        rows.append([_clean(c.code), str(c.units), *kappas, "" if c.alpha is None else f"{c.alpha:.2f}"])
+        rows.append([clean(c.code), str(c.units), *kappas, "" if c.alpha is None else f"{c.alpha:.2f}"])
     heads = [" and ".join(alias[x] for x in p.split("|")) for p in pairs]
     return Table("Agreement between coders per code (Cohen's kappa per pair, Krippendorff's alpha)",
                  ["Code", "Segments", *[f"kappa {h}" for h in heads], "alpha"], rows,
@@ -467,7 +465,7 @@ def _run_summary(db, run_id) -> dict | None:
 # ---------------------------------------------------------------- waves
 
 
-def _changes(db, config: ReportConfig, rule: DisclosureRule, theme_labels: dict) -> Changes:
+def _changes(db, config: ReportConfig, rule: DisclosureRule, theme_labels: dict, clean) -> Changes:
     """Counts in each wave per code or theme. Themes go by publish's labels: a stored label
     may hold words of a respondent who has since withdrawn."""
     before, after = config.compare
@@ -477,18 +475,18 @@ def _changes(db, config: ReportConfig, rule: DisclosureRule, theme_labels: dict)
         if r.shown_before == r.shown_after == "0":
             continue  # nobody in either wave
         change = "" if r.change is None else f"{r.change:+.1f}"
-        name = theme_labels.get(r.key, f"Theme {r.key}") if config.compare_by == "theme" else _clean(r.name)
+        name = theme_labels.get(r.key, f"Theme {r.key}") if config.compare_by == "theme" else clean(r.name)
         rows.append([name, r.shown_before, _pct(r.share_before), r.shown_after, _pct(r.share_after),
                      change, _significance(r)])
     sizes = {w: privacy.control_count(n, rule).display for w, n in _wave_sizes(db, [before, after]).items()}
     d_before, d_after = sizes.get(before, "0"), sizes.get(after, "0")
     what = "Code" if config.compare_by == "code" else "Theme"
-    table = Table(f"People mentioning each {what.lower()} in {_clean(before)} and {_clean(after)}",
-                  [what, f"{_clean(before)} (of {d_before})", "%", f"{_clean(after)} (of {d_after})", "%",
+    table = Table(f"People mentioning each {what.lower()} in {clean(before)} and {clean(after)}",
+                  [what, f"{clean(before)} (of {d_before})", "%", f"{clean(after)} (of {d_after})", "%",
                    "Change (points)", "Is it a real change?"], rows,
                   "Counts are people (respondents) in each wave, disclosure-controlled; changes and tests use the "
                   "counts as shown.")
-    return Changes(_clean(before), _clean(after), config.compare_by, table, _clean(result.note) or "")
+    return Changes(clean(before), clean(after), config.compare_by, table, clean(result.note) or "")
 
 
 def _wave_sizes(db, labels: list[str]) -> dict[str, int]:

@@ -222,7 +222,8 @@ async def codebook(datasette, request):
                           "counts": table_links(ds, db, "counts", {"measure": "code", "dimension": "all"}),
                           "json": dash_url(ds, "/codebook", fmt="json")}}
 
-    return await _page(datasette, request, lambda conn, f: {"codebooks": explore.codebook(conn)},
+    return await _page(datasette, request, lambda conn, f: {"codebooks": explore.codebook(conn),
+                                                            "rule": explore.rule_text(explore.disclosure_rule(conn))},
                        "dashboard_codebook.html", decorate)
 
 
