@@ -84,7 +84,8 @@ with open(sys.argv[1], newline="", encoding="utf-8") as f:
                 segs.append((len(segs) + 1, doc, 0, 0, len(row[q]), row[q]))
 start, cpu = time.perf_counter(), time.process_time()
 with store.bulk_load(db, ("documents", "attributes", "segments"), defer_indexes=True):
-    db.execute("INSERT INTO sources (id, path, name, sha256, format, imported_at) VALUES (1, 'x', 'x', 'x', 'csv', 'now')")
+    db.execute("INSERT INTO sources (id, path, name, sha256, format, imported_at) "
+               "VALUES (1, 'x', 'x', 'x', 'csv', 'now')")
     store.insert_many(db, "respondents", ["id", "external_id", "created_at"], respondents)
     for i in range(0, len(docs), 6000):
         store.insert_many(db, "documents", ["id", "source_id", "external_id", "respondent_id", "question", "date",
@@ -125,7 +126,8 @@ def measure(code: str, *args) -> dict:
     rss, cpu = proc.stderr.rsplit("MAXRSS", 1)[1].split()[0::2]
     extra = dict(zip(("floor", "floor_cpu"), map(float, proc.stderr.split("FLOOR", 1)[1].split()[:2]))) \
         if "FLOOR" in proc.stderr else {}
-    return {**extra, "seconds": round(seconds, 2), "cpu_seconds": round(float(cpu), 2), "peak_rss_mb": round(int(rss) / 1024, 1)}
+    return {**extra, "seconds": round(seconds, 2), "cpu_seconds": round(float(cpu), 2),
+            "peak_rss_mb": round(int(rss) / 1024, 1)}
 
 
 def startup() -> dict[str, float]:
@@ -158,7 +160,8 @@ def bench_size(n: int, tmp: Path, overhead: dict[str, dict]) -> dict:
         "ratio_to_insert_all_cpu": round(base_cpu / our_cpu, 2),  # steadier on a shared machine
         "stored_rows_baseline_seconds": stored["seconds"],
         "ratio_to_insert_all_of_stored_rows": round(_work(stored, overhead["baseline"]) / our_work, 2),
-        "ratio_to_insert_all_of_stored_rows_cpu": round(_work(stored, overhead["baseline"], "cpu_seconds") / our_cpu, 2),
+        "ratio_to_insert_all_of_stored_rows_cpu":
+            round(_work(stored, overhead["baseline"], "cpu_seconds") / our_cpu, 2),
         "sql_floor_seconds": round(floor["floor"], 2), "sql_floor_cpu_seconds": round(floor["floor_cpu"], 2),
         "ratio_of_sql_floor_to_insert_all": round(base_work / floor["floor"], 2),
         "ratio_of_sql_floor_to_insert_all_cpu": round(base_cpu / floor["floor_cpu"], 2),

@@ -42,8 +42,8 @@ from .qdpx import CODEBOOK_MARK, FIELD_MARK, FIELDS, NS, NS_PREFIX, norm_guid
 
 KINDS = ("survey", "transcript", "document")
 PARKED_COLUMNS = ["document_id", "segment_id", "start", "end", "code_guid", "coder", "created_at"]
-PARKED_TABLE = ("CREATE TEMP TABLE qdpx_parked_codings (document_id INTEGER, segment_id INTEGER, start INTEGER, "
-                '"end" INTEGER, code_guid TEXT, coder TEXT, created_at TEXT)')
+PARKED_TABLE = ("CREATE TEMP TABLE IF NOT EXISTS qdpx_parked_codings (document_id INTEGER, segment_id INTEGER, "
+                'start INTEGER, "end" INTEGER, code_guid TEXT, coder TEXT, created_at TEXT)')
 SKIPPED_KINDS = {"PDFSource": "PDF", "PictureSource": "picture", "AudioSource": "audio", "VideoSource": "video"}
 
 
@@ -386,8 +386,7 @@ class ProjectReader:
         lo, hi = min(d for d, _ in batch), max(d for d, _ in batch)
         segment_of = {(d, s, e): i for d, s, e, i in db.execute(
             'SELECT document_id, start, "end", id FROM segments WHERE document_id BETWEEN ? AND ?', [lo, hi])}
-        if not self.parked:
-            db.execute(PARKED_TABLE)
+        db.execute(PARKED_TABLE)
         self.parked += store.insert_many(db, "qdpx_parked_codings", PARKED_COLUMNS,
                                          self._coding_rows(batch, segment_of))
         self.note_refs += self._source_note_refs(batch, segment_of)
@@ -494,6 +493,7 @@ class ProjectReader:
     def _codings(self, db, code_ids: dict) -> int:
         """Move the parked codings into the review, now that their codes exist. Returns how many were added."""
         if not self.parked:
+            db.execute("DROP TABLE IF EXISTS temp.qdpx_parked_codings")
             return 0
         db.execute("CREATE TEMP TABLE qdpx_code_ids (guid TEXT PRIMARY KEY, id INTEGER) WITHOUT ROWID")
         store.insert_many(db, "qdpx_code_ids", ["guid", "id"], code_ids.items())
