@@ -242,7 +242,10 @@ def test_queue_decisions_are_partial_labels(tmp_path, run):
 
 def test_nbsvm_weights_score_like_the_svm_on_scaled_features():
     """The NB-SVM is stored as one linear score: X (r * w) must equal the SVM's own
-    decision on the NB-scaled features X * r."""
+    decision on the NB-scaled features X * r. Wang & Manning's interpolation
+    w' = (1 - share) w + share mean|w| r works in the same space: its naive Bayes part is
+    the log-count ratios times the SVM's mean weight magnitude, and interpolating scores
+    is interpolating weights (so what cross-validation chooses is what is fitted)."""
     import numpy as np
     from scipy import sparse
     from sklearn.svm import LinearSVC
@@ -251,13 +254,18 @@ def test_nbsvm_weights_score_like_the_svm_on_scaled_features():
     y = np.array([1 if "wait" in t else 0 for t in texts], dtype=np.int8)
     options = model.TrainOptions(min_df=1)
     X = model.Featuriser(options).fit_transform(texts, ["Q"] * len(texts))
-    w, b = model._fit_one(X, y, options)
+    w, b, m = model._fit_one(X, y, options)
     r = model._log_ratio(X, y, options.nb_alpha)
     svm = LinearSVC(C=options.C, tol=options.tol, random_state=options.seed).fit(X @ sparse.diags(r), y)
     np.testing.assert_allclose(X @ w + b, svm.decision_function(X @ sparse.diags(r)), rtol=1e-4, atol=1e-4)
     assert ((X @ w + b > 0) == (y == 1)).mean() > 0.9  # and it learned the code
     # words of the code's answers weigh for it, the others' against it
     assert (r > 0).any() and (r < 0).any()
+    np.testing.assert_allclose(m, np.abs(svm.coef_.ravel()).mean() * r, rtol=1e-4, atol=1e-6)
+    scores = model._interpolate(X @ w + b, X @ m + b, 0.5)
+    np.testing.assert_allclose(scores, X @ (0.5 * w + 0.5 * m) + b, rtol=1e-4, atol=1e-5)
+    nb = X @ m  # the naive Bayes direction alone ranks the code's answers first
+    assert nb[y == 1].min() > np.median(nb[y == 0])
 
 
 def _fitted_with_thresholds(tmp_path, run, fallback, scale):
@@ -290,6 +298,191 @@ def test_models_recorded_before_nbsvm_refit_as_plain_svms(tmp_path, run):
     db = store.open_review(make_review(tmp_path, run))
     record = model.train(db)
     legacy = {k: v for k, v in record.params.items() if k not in ("learner", "nb_alpha", "fallback", "tol")}
+    legacy = {k: v for k, v in legacy.items() if k not in ("attributes", "attribute_weight")}
     options = model.options_of(model.ModelRecord(**{**record.__dict__, "params": legacy}))
     assert options.learner == "svm" and options.fallback == 0
+    assert options.attributes is False  # models recorded before attributes were features refit without them
     assert model.options_of(record).learner == "nbsvm" == model.TrainOptions().learner
+
+
+# ---------------------------------------------------------------- case attributes as features
+
+ATTR_HEADER = ["ID", "Question", "Answer", "Service", "Transport", "Food"]
+
+
+def attribute_review(tmp_path: Path, run, *, attrs: bool = True) -> Path:
+    """Coded answers whose words say nothing about the code: only the Service attribute
+    does (patient transport -> Transport, ward -> Food); then two uncoded answers with
+    the same words, one from each service."""
+    bland = ["it was fine thanks", "all fine really", "nothing to add, it was fine", "fine overall"]
+    rows = []
+    for i in range(24):
+        transport = i % 2 == 0
+        service = "Patient transport" if transport else "Ward"
+        rows.append([f"R{i}", "Any comments?", f"{bland[(i // 2) % 4]} (ref {i})", service,
+                     1 if transport else "", "" if transport else 1])
+    new = [["U1", "Any comments?", "it was fine thanks (ref 90)", "Patient transport"],
+           ["U2", "Any comments?", "it was fine thanks (ref 91)", "Ward"]]
+    path = tmp_path / "review.db"
+    args = ["--text", "Answer", "--id", "ID", "--question-col", "Question", *(["--attr", "Service"] if attrs else [])]
+    run("import", path, write_csv(tmp_path / "coded.csv", rows, ATTR_HEADER), *args, "--codes", "Transport..", "--silent")
+    run("import", path, write_csv(tmp_path / "new.csv", new, ATTR_HEADER[:4]), *args, "--silent")
+    return path
+
+
+def _probabilities_by_answer(db, options):
+    record = model.train(db, options)
+    fitted = model.fit_from_record(db, record)
+    units = model.units_to_code(db, record)
+    P = fitted.probabilities(units)
+    names = [c.name for c in record.codes]
+    return {u.external_id.split(" ")[0]: dict(zip(names, P[i])) for i, u in enumerate(units)}
+
+
+def test_attributes_decide_the_code_when_the_words_cannot(tmp_path, run):
+    db = store.open_review(attribute_review(tmp_path, run))
+    p = _probabilities_by_answer(db, model.TrainOptions())
+    assert p["U1"]["Transport"] > p["U1"]["Food"] and p["U2"]["Food"] > p["U2"]["Transport"]
+    # `code` writes that as suggestions: each answer gets its own service's code
+    suggest.code(db, suggest.CodeOptions(rules=False, sentiment=False))
+    got = {(r[0], r[1]) for r in suggestions(db)}
+    assert ("U1", "Transport") in got and ("U2", "Food") in got
+    assert ("U1", "Food") not in got and ("U2", "Transport") not in got
+    # without the attributes the two answers look the same to the model
+    blind = _probabilities_by_answer(db, model.TrainOptions(attributes=False))
+    assert blind["U1"]["Transport"] == pytest.approx(blind["U2"]["Transport"], abs=1e-6)
+
+
+def test_units_carry_their_documents_attributes(tmp_path, run):
+    db = store.open_review(attribute_review(tmp_path, run))
+    record = model.train(db)
+    units = {u.external_id.split(" ")[0]: u for u in model.units_to_code(db, record)}
+    assert units["U1"].attributes == (("Service", "Patient transport"),)
+    assert units["U2"].attributes == (("Service", "Ward"),)
+    # loaded without asking, a unit has none (rules, queue and agreement never pay for them)
+    from rapidreview.coding.units import load_units
+
+    assert all(u.attributes == () for u in load_units(db))
+
+
+def test_a_review_without_attributes_gets_the_same_model_either_way(tmp_path, run):
+    db = store.open_review(attribute_review(tmp_path, run, attrs=False))
+    with_option = _probabilities_by_answer(db, model.TrainOptions(attributes=True))
+    without = _probabilities_by_answer(db, model.TrainOptions(attributes=False))
+    assert with_option.keys() == without.keys() == {"U1", "U2"}
+    for key in with_option:
+        for code, p in with_option[key].items():
+            assert p == without[key][code]
+
+
+def test_training_with_attributes_is_deterministic_and_fingerprints_them(tmp_path, run):
+    db = store.open_review(attribute_review(tmp_path, run))
+    a, b = model.train(db), model.train(db)
+    assert a.fingerprint == b.fingerprint
+    assert [(c.threshold, c.a, c.b) for c in a.codes] == [(c.threshold, c.a, c.b) for c in b.codes]
+    units = model.units_to_code(db, b)
+    assert (model.fit_from_record(db, a).probabilities(units) == model.fit_from_record(db, b).probabilities(units)).all()
+    # a changed attribute is a changed training set: the model must be retrained
+    with store.transaction(db):
+        db.execute("UPDATE attributes SET value = 'Ambulance' WHERE value = 'Patient transport' AND document_id = "
+                   "(SELECT min(document_id) FROM attributes)")
+    assert model.training_set(db).fingerprint != a.fingerprint
+    with pytest.raises(model.ModelError, match="trained on different codings"):
+        model.fit_from_record(db, a)
+
+
+def test_cross_validation_is_the_same_on_one_process_or_two(tmp_path, run, monkeypatch):
+    """Workers slice each fold once and keep it: results must not depend on which
+    process fitted which code."""
+    import numpy as np
+
+    db = store.open_review(make_review(tmp_path, run, fixture_rows(n_per_code=12)))
+    ts = model.training_set(db)
+    options = model.TrainOptions(min_df=1)
+    X = model._featurise(model.Featuriser(options), ts.units, fit=True)
+    monkeypatch.setattr(model, "PARALLEL_MIN_UNITS", 0)
+    monkeypatch.setenv("RAPIDREVIEW_JOBS", "1")
+    one = model.out_of_fold_scores(X, ts.Y, options)
+    monkeypatch.setenv("RAPIDREVIEW_JOBS", "2")
+    two = model.out_of_fold_scores(X, ts.Y, options)
+    np.testing.assert_array_equal(one, two)
+    assert np.abs(one).sum() > 0
+
+
+def test_the_model_as_a_coder_sees_attributes_too(tmp_path, run):
+    """Agreement loads units without attributes; the model, scored as one more coder,
+    must still see them on the units it predicts with its full model."""
+    from rapidreview.coding.units import load_units
+
+    db = store.open_review(attribute_review(tmp_path, run))
+    model.train(db)
+    units = load_units(db)
+    predicted = model.cross_predictions(db, units)
+    names = dict(db.execute("SELECT id, name FROM codes").fetchall())
+    by_answer = {u.external_id.split(" ")[0]: {names[c] for c in predicted[u.key]} for u in units}
+    assert by_answer["U1"] == {"Transport"} and by_answer["U2"] == {"Food"}
+
+
+# ---------------------------------------------------------------- interpolation and micro thresholds
+
+
+def test_a_recorded_interpolation_is_what_the_refit_uses(tmp_path, run):
+    import dataclasses
+
+    import numpy as np
+
+    db = store.open_review(make_review(tmp_path, run, fixture_rows(n_per_code=12)))
+    record = model.train(db, model.TrainOptions(interpolate_min=1))
+    assert {c.interpolation for c in record.codes} <= {0.0, 0.5}
+    assert [c.interpolation for c in model.latest(db).codes] == [c.interpolation for c in record.codes]
+    units = model.units_to_code(db, record)
+    plain = dataclasses.replace(record, codes=[dataclasses.replace(c, interpolation=0.0) for c in record.codes])
+    half = dataclasses.replace(record, codes=[dataclasses.replace(c, interpolation=0.5) for c in record.codes])
+    ts = model.training_set(db, model.options_of(record))
+    _, W0, b0 = model.fit_final(ts, model.options_of(record), plain.codes)
+    _, W5, b5 = model.fit_final(ts, model.options_of(record), half.codes)
+    assert (b0 == b5).all() and not np.allclose(W0, W5)
+    fitted = model.fit_from_record(db, record)
+    expected = [W5[:, j] if c.interpolation else W0[:, j] for j, c in enumerate(record.codes)]
+    np.testing.assert_allclose(fitted.W, np.column_stack(expected), rtol=1e-6)
+    assert fitted.probabilities(units).shape == (len(units), len(record.codes))
+
+
+def test_favouring_micro_f1_raises_a_weak_codes_threshold():
+    """A code weaker than the others, judged on the F1 of all codes together, keeps only
+    its surer suggestions (the optimal threshold on a calibrated probability is half the
+    F1 it serves); with no other codes it is its own best threshold."""
+    import numpy as np
+
+    rng = np.random.default_rng(0)
+    y = (rng.random(400) < 0.3).astype(np.int8)
+    p = np.clip(np.where(y == 1, rng.normal(0.45, 0.2, 400), rng.normal(0.25, 0.15, 400)), 0, 1)
+    own = model._best_threshold(p, y)
+    alone = model._best_threshold(p, y, (0, 0, 0))
+    assert own == alone
+    strong = model._best_threshold(p, y, (5000, 300, 300))  # the other codes: F1 0.94
+    assert strong[0] > own[0]
+    fired = p >= strong[0]
+    tp = int((fired & (y == 1)).sum())
+    assert strong[1] == pytest.approx(2 * tp / (fired.sum() + y.sum()))  # the code's own F1 at that threshold
+    assert strong[1] <= own[1]
+
+
+def test_micro_thresholds_raise_a_weak_frequent_codes_threshold_for_micro_f1(tmp_path, run):
+    import numpy as np
+
+    rows = fixture_rows(n_per_code=16, uncoded=0)
+    rng = np.random.default_rng(5)
+    for r in rows:  # Parking also on ~30% of answers at random: a weak code among strong ones
+        if rng.random() < 0.3:
+            r[5] = 1
+    db = store.open_review(make_review(tmp_path, run, rows))
+    ts = model.training_set(db)
+    Y = np.maximum(ts.Y, 0)
+    got = {}
+    for micro_min in (0, 10, 10_000):
+        stats, preds = model._cross_validated(ts, model.TrainOptions(micro_min=micro_min))
+        got[micro_min] = ({c.name: c.threshold for c in stats}, model._cv_scores(Y, preds, 4))
+    assert got[10_000] == got[0]  # no code frequent enough: unchanged
+    assert got[10][0]["Parking"] > got[0][0]["Parking"]  # fewer, surer suggestions of the weak code
+    assert got[10][1]["micro_f1"] > got[0][1]["micro_f1"]  # for the F1 of all codes together
