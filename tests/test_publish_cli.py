@@ -81,3 +81,27 @@ def test_publish_help_states_the_defaults(run):
     assert "--suppress-below N" in text and "--round-to M" in text and "[default: 8;" in text
     assert "Default: the --suppress-below threshold (8 unless changed) when attributes are published" in text
     assert "--suppress-below 11 --round-to 10" in text
+
+
+def test_a_cited_quote_number_leads_back_to_its_segment(review, review_path, tmp_path, run):  # noqa: F811
+    result = run("quote", review_path, 123)
+    assert result.exit_code == 1 and "never been published" in result.output and "Traceback" not in result.output
+    redacted_review(review)
+    public = tmp_path / "public.db"
+    assert run("publish", review_path, public, "--min-group", "0").exit_code == 0
+    conn = sqlite3.connect(public)
+    number, quote = conn.execute("SELECT quote_id, text FROM quotes ORDER BY quote_id LIMIT 1 OFFSET 7").fetchone()
+    conn.close()
+
+    result = run("quote", review_path, number, "--json")
+    assert result.exit_code == 0, result.output
+    found = json.loads(result.output)
+    segment = review.execute("SELECT id, text FROM segments WHERE id = ?", [found["segment_id"]]).fetchone()
+    assert found["quote_number"] == number and found["text"] == segment[1]
+    assert privacy.redacted_text(review, found["document_id"], found["start"], found["end"]) == quote
+
+    result = run("recommend", "add", review_path, "Call back when promised", "--quote-number", number, "--json")
+    assert result.exit_code == 0, result.output
+    assert json.loads(result.output)["quotes"] == [found["segment_id"]]
+    result = run("quote", review_path, number + 1)
+    assert result.exit_code == 1 and f"numbered {number + 1}" in result.output

@@ -26,7 +26,7 @@ COMMANDS = {
     "code": "coding", "train": "coding", "review": "coding", "agreement": "coding", "export": "coding",
     "themes": "themes",
     "redact": "privacy", "respondents": "privacy", "privacy": "privacy",
-    "publish": "publish", "recommend": "publish",
+    "publish": "publish", "recommend": "publish", "quote": "publish",
     "users": "users",
     "matrix": "matrix", "waves": "matrix",
     "report": "reporting",

@@ -5,7 +5,7 @@ from __future__ import annotations
 import click
 
 from ..privacy import NHS_RULE, DisclosureRule
-from ..publish import PublishOptions, ledger, publish
+from ..publish import PublishOptions, ledger, publish, quote_ids
 from .common import echo_json, json_option, open_existing, review_argument, table
 
 
@@ -88,17 +88,21 @@ def recommend_group():
 @click.option("--theme", "themes", type=int, multiple=True, help="Theme number (latest run unless --run). Repeatable.")
 @click.option("--quote", "quotes", type=int, multiple=True,
               help="Segment id of a quote in the review (not its published quote number). Repeatable.")
+@click.option("--quote-number", "numbers", type=int, multiple=True,
+              help="A quote by its published number (public.db's quote_id, as commissioners cite it). Repeatable.")
 @click.option("--run", "run_id", type=int, help="Theme run the --theme numbers belong to (default: the latest).")
 @json_option
-def recommend_add(review, text, themes, quotes, run_id, as_json):
+def recommend_add(review, text, themes, quotes, numbers, run_id, as_json):
     """Record a recommendation with the evidence behind it.
 
     \b
-    Example:
+    Examples:
         rapidreview recommend add review.db "Answer the phone within 2 minutes" --theme 2 --quote 87
+        rapidreview recommend add review.db "Call back when promised" --quote-number 2970212915331861
     """
     db = open_existing(review)
-    rec_id = ledger.add(db, text, themes=list(themes), quotes=list(quotes), run_id=run_id)
+    quotes = [*quotes, *quote_ids.segments_of(db, numbers)]
+    rec_id = ledger.add(db, text, themes=list(themes), quotes=quotes, run_id=run_id)
     if as_json:
         echo_json(ledger.get(db, rec_id))
     else:
@@ -145,4 +149,26 @@ def recommend_list(review, as_json):
     click.echo(table(rows, ["id", "status", "text", "themes", "quotes", "response", "outcome"]))
 
 
-commands = [publish_command, recommend_group]
+@click.command("quote")
+@review_argument
+@click.argument("number", type=int)
+@json_option
+def quote_command(review, number, as_json):
+    """Find the quote behind a published quote number: the segment of REVIEW_DB a
+    commissioner cites ("Quote #2970212915331861" on the dashboard, quote_id in public.db),
+    with its document and its text as the review holds it (unredacted: for researchers).
+
+    \b
+    Example:
+        rapidreview quote review.db 2970212915331861
+    """
+    found = quote_ids.trace(open_existing(review), number)
+    if as_json:
+        return echo_json(found)
+    where = f"{found['document']!r}" + (f", {found['question']!r}" if found["question"] else "") + \
+        (f", {found['speaker']}" if found["speaker"] else "")
+    click.echo(f"Quote {number}: segment {found['segment_id']} of {where} ({found['source']}, characters "
+               f"{found['start']}-{found['end']})\n{found['text']}")
+
+
+commands = [publish_command, recommend_group, quote_command]

@@ -30,6 +30,7 @@ import numpy as np
 import sqlite_utils
 
 from .. import store
+from ..errors import NotFound
 
 SECRET_NAME = "quote_numbers"  # the review_secrets row holding the key
 BITS = 52  # 2**53 is the largest integer a JavaScript number holds exactly
@@ -107,6 +108,36 @@ class QuoteNumbers:
         """The segment a published quote number stands for (None if none does)."""
         found = np.flatnonzero(self.numbers == np.uint64(number))
         return int(self.ids[found[0]]) if len(found) else None
+
+
+def segments_of(db: sqlite_utils.Database, numbers) -> list[int]:
+    """The review's segments behind published quote numbers, in order: what a commissioner
+    cites ("Quote #2970212915331861"), traced back for the researcher."""
+    if not numbers:
+        return []
+    if _read_key(db) is None:
+        raise NotFound("this review has never been published, so it has no quote numbers. Quote numbers come "
+                       "from the public.db that `rapidreview publish` made from this review.")
+    found = QuoteNumbers(db)
+    out = []
+    for number in numbers:
+        segment = found.segment_of(number)
+        if segment is None:
+            raise NotFound(f"no quote of this review is numbered {number}. Check the number (quotes.quote_id in "
+                           "public.db) and that the public.db was published from this review.")
+        out.append(segment)
+    return out
+
+
+def trace(db: sqlite_utils.Database, number: int) -> dict:
+    """The quote behind a published number, as the review holds it (unredacted, for the researcher)."""
+    [segment] = segments_of(db, [number])
+    row = db.execute(
+        """SELECT s.id, d.id, d.external_id, d.question, s.speaker, s.start, s."end", s.text, src.name
+           FROM segments s JOIN documents d ON d.id = s.document_id JOIN sources src ON src.id = d.source_id
+           WHERE s.id = ?""", [segment]).fetchone()
+    keys = ["segment_id", "document_id", "document", "question", "speaker", "start", "end", "text", "source"]
+    return {"quote_number": number, **dict(zip(keys, row))}
 
 
 def _holds(ordered: np.ndarray, n: int) -> bool:
