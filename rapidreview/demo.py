@@ -16,11 +16,11 @@ from pathlib import Path
 from typing import Callable
 
 import sqlite_utils
-import yaml
 
 from . import stats, store
 from .errors import RapidReviewError
 from .ingest import FORMATS, ImportOptions, import_files
+from .mapping_file import read_mapping
 
 DEFAULT_DIR = "rapidreview-demo"
 CORPUS = "healthwatch-sample"
@@ -60,13 +60,7 @@ def load_mapping(corpus: Path) -> tuple[dict, dict, dict]:
 def _read_yaml(path: Path) -> dict:
     if not path.exists():
         return {}
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except yaml.YAMLError as e:
-        raise RapidReviewError(f"{path}: cannot read the mapping: {e}") from None
-    if not isinstance(data, dict):
-        raise RapidReviewError(f"{path}: a mapping file is a YAML mapping of option: value.")
-    return data
+    return read_mapping(path, "mapping file", "option: value")
 
 
 def import_corpus(db: sqlite_utils.Database, corpus: Path) -> str:

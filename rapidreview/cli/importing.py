@@ -9,8 +9,8 @@ import click
 import yaml
 
 from .. import store
-from ..errors import RapidReviewError
 from ..ingest import ImportOptions, import_files
+from ..mapping_file import read_mapping
 from .common import echo_json, json_option, review_argument, show_progress, silent_option
 
 
@@ -129,18 +129,8 @@ def _options(given: dict, mapping_path: str | None) -> ImportOptions:
     """Mapping file first, then anything typed on the command line wins."""
     base = {}
     if mapping_path:
-        try:
-            base = yaml.safe_load(Path(mapping_path).read_text(encoding="utf-8")) or {}
-        except OSError as e:
-            raise RapidReviewError(f"{mapping_path}: cannot read mapping file: {e.strerror}.") from None
-        except yaml.YAMLError as e:
-            mark = getattr(e, "problem_mark", None)
-            where = f" at line {mark.line + 1}, column {mark.column + 1}" if mark else ""
-            problem = getattr(e, "problem", None) or str(e).splitlines()[0]
-            raise RapidReviewError(f"{mapping_path}: not valid YAML{where}: {problem}. Put column names that "
-                                   "contain ':', '?', '#' or brackets in quotes.") from None
-        if not isinstance(base, dict):
-            raise RapidReviewError(f"{mapping_path}: a mapping file is a YAML mapping of option: value.")
+        base = read_mapping(mapping_path, "mapping file", "option: value",
+                            hint=" Put column names that contain ':', '?', '#' or brackets in quotes.")
     typed = {
         "text": list(given["text"]), "id": given["id_col"], "respondent": given["respondent"],
         "question_col": given["question_col"], "attrs": list(given["attr"]), "date": given["date_col"],

@@ -25,11 +25,9 @@ from __future__ import annotations
 
 import re
 from dataclasses import dataclass, field
-from pathlib import Path
-
-import yaml
 
 from ..errors import RapidReviewError
+from ..mapping_file import read_mapping
 from .detectors import DETECTORS, UserPattern
 
 # Organisations, services and places in UK health and care that must survive redaction.
@@ -148,12 +146,7 @@ def load_config(path=None, *, allow=(), patterns=()) -> PrivacyConfig:
     """The config from a YAML file (optional) plus allow phrases and (kind, regex) pairs."""
     data = {}
     if path:
-        try:
-            data = yaml.safe_load(Path(path).read_text(encoding="utf-8")) or {}
-        except (OSError, yaml.YAMLError) as e:
-            raise RapidReviewError(f"{path}: cannot read privacy config: {e}") from None
-        if not isinstance(data, dict):
-            raise RapidReviewError(f"{path}: a privacy config is a YAML mapping (allow:, patterns:, ...).")
+        data = read_mapping(path, "privacy config", "allow:, patterns:, ...")
     known = {"allow", "patterns", "detectors", "public_domains", "dob_before_year", "default_allow", "names"}
     unknown = set(data) - known
     if unknown:

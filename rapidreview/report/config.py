@@ -17,9 +17,8 @@ from __future__ import annotations
 from dataclasses import dataclass, field, fields
 from pathlib import Path
 
-import yaml
-
 from ..errors import RapidReviewError
+from ..mapping_file import read_mapping
 
 SECTIONS = {
     "method": "How we did this",
@@ -95,10 +94,4 @@ def _read(path: Path) -> dict:
     if not path.exists():
         raise ReportError(f"{path}: no such report config. Write the defaults out with "
                           "`rapidreview report --write-template DIR`.")
-    try:
-        data = yaml.safe_load(path.read_text(encoding="utf-8")) or {}
-    except yaml.YAMLError as e:
-        raise ReportError(f"{path}: not valid YAML: {str(e).splitlines()[0]}") from None
-    if not isinstance(data, dict):
-        raise ReportError(f"{path}: a report config is a YAML mapping of setting: value.")
-    return data
+    return read_mapping(path, "report config", "setting: value", error=ReportError)
